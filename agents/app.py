@@ -1,0 +1,206 @@
+"""The Faust application: topics, the dedup table, thin agents and the web endpoints.
+
+Agents only decode, call a step of ``pipeline.chain`` and route its result to a topic; all
+decisions live in ``pipeline``. Values are plain JSON bytes (no Faust envelopes), so any Kafka
+client can read every topic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import faust
+import orjson
+from faust.web import Request, Response, View
+
+from agents.topics import TopicNames
+from pipeline.chain import (
+    Cleaned,
+    DeadLetter,
+    Duplicate,
+    Unique,
+    clean_step,
+    dedup_step,
+    publish_step,
+)
+from pipeline.config import Settings
+from pipeline.ingest import is_raw_item_json, raw_item_from_document, raw_item_from_json
+from pipeline.records import RawItem, Rejected
+from pipeline.validation import SchemaName, schema_header
+
+JSON = b"application/json"
+
+
+def headers(schema: SchemaName | None) -> dict[str, bytes]:
+    """The headers of every record we write: content type and, for public records, schema."""
+    found = {"content-type": JSON}
+    if schema is not None:
+        found["schema"] = schema_header(schema).encode()
+    return found
+
+
+@dataclass(frozen=True)
+class Topics:
+    raw: faust.TopicT
+    cleaned: faust.TopicT
+    unique: faust.TopicT
+    structured: faust.TopicT
+    latest: faust.TopicT
+    duplicates: faust.TopicT
+    rejected: faust.TopicT
+
+
+def _declare_topics(app: faust.App, settings: Settings) -> Topics:
+    names = TopicNames.for_settings(settings)
+
+    def topic(name: str, **extra: Any) -> faust.TopicT:
+        return app.topic(
+            name,
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=settings.partitions,
+            **extra,
+        )
+
+    return Topics(
+        raw=topic(names.raw),
+        cleaned=topic(names.cleaned, internal=True),
+        unique=topic(names.unique, internal=True),
+        structured=topic(names.structured),
+        latest=topic(names.latest, compacting=True),
+        duplicates=topic(names.duplicates),
+        rejected=topic(names.rejected),
+    )
+
+
+async def send_dead_letter(topics: Topics, dead: DeadLetter) -> None:
+    await topics.rejected.send(
+        key=dead.item_id.encode(), value=orjson.dumps(dead.letter), headers=headers("dead-letter")
+    )
+
+
+async def send_raw_item(topics: Topics, item: RawItem) -> None:
+    """Produce to ``wire.raw`` and wait until the broker acknowledged it (acks=all)."""
+    pending = await topics.raw.send(
+        key=item.key.encode(), value=item.to_json(), headers=headers("raw-item")
+    )
+    await pending
+
+
+def create_app(settings: Settings) -> faust.App:
+    """Build the Faust app for ``settings`` with every agent and web view registered."""
+    (settings.home / "worker").mkdir(parents=True, exist_ok=True)
+    app = faust.App(
+        settings.app_id,
+        broker=[f"kafka://{server}" for server in settings.bootstrap.split(",")],
+        store="memory://",
+        datadir=str(settings.home / "worker" / settings.app_id),
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+        web_bind=settings.web_host,
+        topic_partitions=settings.partitions,
+        topic_replication_factor=settings.replication_factor,
+        producer_acks=-1,
+        producer_max_request_size=settings.max_item_bytes * 2,
+        consumer_max_fetch_size=settings.max_item_bytes * 2,
+        consumer_auto_offset_reset="earliest",
+        table_cleanup_interval=60.0,
+    )
+    topics = _declare_topics(app, settings)
+    dedup_index = app.Table(
+        "dedup-index",
+        default=None,
+        partitions=settings.partitions,
+        key_type=str,
+        value_type=str,
+    )
+
+    @app.agent(topics.raw, name="clean")
+    async def clean_agent(stream: faust.StreamT[bytes]) -> None:
+        async for data in stream:
+            result = clean_step(data, settings.max_item_bytes)
+            if isinstance(result, DeadLetter):
+                await send_dead_letter(topics, result)
+            else:
+                await topics.cleaned.send(
+                    key=result.fingerprint.encode(), value=result.to_json(), headers=headers(None)
+                )
+
+    @app.agent(topics.cleaned, name="dedup")
+    async def dedup_agent(stream: faust.StreamT[bytes]) -> None:
+        async for data in stream:
+            result = dedup_step(Cleaned.from_json(data), dedup_index)
+            if isinstance(result, Duplicate):
+                await topics.duplicates.send(
+                    key=result.item_id.encode(),
+                    value=orjson.dumps(result.notice),
+                    headers=headers("duplicate-notice"),
+                )
+            else:
+                await topics.unique.send(
+                    key=result.decision.uri.encode(), value=result.to_json(), headers=headers(None)
+                )
+
+    @app.agent(topics.unique, name="publish")
+    async def publish_agent(stream: faust.StreamT[bytes]) -> None:
+        async for data in stream:
+            result = publish_step(Unique.from_json(data), settings.validate_stories)
+            if isinstance(result, DeadLetter):
+                await send_dead_letter(topics, result)
+                continue
+            key, value = result.story["uri"].encode(), orjson.dumps(result.story)
+            await topics.structured.send(key=key, value=value, headers=headers("story"))
+            await topics.latest.send(key=key, value=value, headers=headers("story"))
+
+    _register_web(app, topics, settings)
+    return app
+
+
+def _register_web(app: faust.App, topics: Topics, settings: Settings) -> None:
+    @app.page("/health")
+    class Health(View):
+        async def get(self, request: Request) -> Response:
+            return self.json({"status": "ok"})
+
+    @app.page("/ready")
+    class Ready(View):
+        async def get(self, request: Request) -> Response:
+            assigned = len(app.consumer.assignment()) if app.consumer else 0
+            ready = assigned > 0 and not app.rebalancing
+            body = {"ready": ready, "partitionsAssigned": assigned, "rebalancing": app.rebalancing}
+            return self.json(body, status=200 if ready else 503)
+
+    @app.page("/ingest")
+    class Ingest(View):
+        async def post(self, request: Request) -> Response:
+            body = await request.read()
+            query = request.query
+            source = query.get("source", "http")
+            try:
+                item = _item_from_request(body, source, query)
+            except Rejected as rejected:
+                return self.json({"error": rejected.reason}, status=400)
+            await send_raw_item(topics, item)
+            return self.json({"id": item.id, "key": item.key}, status=202)
+
+
+def _item_from_request(body: bytes, source: str, query: Any) -> RawItem:
+    """A POST body is a raw item (JSON with ``content``) or a raw document of any format."""
+    if not body.strip():
+        raise Rejected("decode", "the request body is empty")
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        value = None
+    if is_raw_item_json(value):
+        return raw_item_from_json(value, source=source)
+    return raw_item_from_document(
+        body,
+        source=source,
+        format=query.get("format", "auto"),
+        guid=query.get("guid"),
+        url=query.get("url"),
+    )

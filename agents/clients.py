@@ -1,0 +1,180 @@
+"""Plain aiokafka clients for the CLI: producing raw items and reading a topic."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import KafkaConnectionError, KafkaError
+
+from agents.topics import TopicNames
+from pipeline.config import Settings
+from pipeline.records import RawItem
+from pipeline.validation import schema_header
+
+
+class KafkaUnavailable(RuntimeError):
+    """The broker cannot be reached; the message says where we looked and what to do."""
+
+
+def unreachable(settings: Settings) -> KafkaUnavailable:
+    hint = (
+        "start one with `newswire kafka up`"
+        if settings.uses_local_broker
+        else "check NEWSWIRE_KAFKA_BOOTSTRAP"
+    )
+    return KafkaUnavailable(f"no Kafka broker answers at {settings.bootstrap}: {hint}")
+
+
+@dataclass(frozen=True)
+class SendReport:
+    sent: int
+    failures: list[tuple[str, str]]
+
+
+async def send_raw_items(settings: Settings, items: Iterable[RawItem]) -> SendReport:
+    """Produce raw items to ``wire.raw``; an item counts as sent only once the broker acked it
+    (acks=all, idempotent producer, so retries never duplicate a record)."""
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        max_request_size=settings.max_item_bytes * 2,
+        request_timeout_ms=30000,
+    )
+    try:
+        await producer.start()
+    except KafkaConnectionError:
+        await producer.stop()
+        raise unreachable(settings) from None
+    topic = TopicNames.for_settings(settings).raw
+    header = [("content-type", b"application/json"), ("schema", schema_header("raw-item").encode())]
+    pending: list[tuple[RawItem, asyncio.Future[object]]] = []
+    failures: list[tuple[str, str]] = []
+    try:
+        for item in items:
+            try:
+                future = await producer.send(
+                    topic, value=item.to_json(), key=item.key.encode(), headers=header
+                )
+            except KafkaError as error:
+                failures.append((item.id, str(error)))
+                continue
+            pending.append((item, future))
+        results = await asyncio.gather(*(future for _, future in pending), return_exceptions=True)
+    finally:
+        await producer.stop()
+    for (item, _), result in zip(pending, results, strict=True):
+        if isinstance(result, BaseException):
+            failures.append((item.id, f"not acknowledged by the broker: {result}"))
+    return SendReport(
+        sent=len(pending) - sum(isinstance(r, BaseException) for r in results), failures=failures
+    )
+
+
+def render_record(value: bytes | None) -> str:
+    """One JSON line for a record value: JSON as it is, anything else as a JSON string."""
+    if value is None:
+        return "null"
+    try:
+        return orjson.dumps(orjson.loads(value)).decode()
+    except orjson.JSONDecodeError:
+        return orjson.dumps(value.decode("utf-8", "replace")).decode()
+
+
+async def read_topic(
+    settings: Settings,
+    topic: str,
+    emit: Callable[[bytes | None], bool],
+    *,
+    from_beginning: bool,
+    idle_timeout: float | None,
+) -> None:
+    """Call ``emit`` with each record value of every partition of ``topic`` until it returns
+    False, or until ``idle_timeout`` seconds pass without a record."""
+    consumer = await _start_consumer(settings, "earliest" if from_beginning else "latest")
+    try:
+        if topic not in await consumer.topics():
+            raise KafkaUnavailable(f"topic {topic} does not exist")
+        consumer.subscribe([topic])
+        last = time.monotonic()
+        while idle_timeout is None or time.monotonic() - last < idle_timeout:
+            batches = await consumer.getmany(timeout_ms=500)
+            for records in batches.values():
+                for record in records:
+                    last = time.monotonic()
+                    if not emit(record.value):
+                        return
+    finally:
+        await consumer.stop()
+
+
+async def _start_consumer(settings: Settings, offset_reset: str) -> AIOKafkaConsumer:
+    """A group-less consumer: it commits nothing and starts where ``offset_reset`` says."""
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset=offset_reset,
+        max_partition_fetch_bytes=settings.max_item_bytes * 2,
+    )
+    try:
+        await consumer.start()
+    except KafkaConnectionError:
+        await consumer.stop()
+        raise unreachable(settings) from None
+    return consumer
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Where a raw item ended: ``published`` (value: the story), ``duplicate`` or ``rejected``."""
+
+    status: str
+    value: dict[str, object]
+
+
+async def send_and_collect(
+    settings: Settings, items: list[RawItem], timeout: float
+) -> tuple[SendReport, dict[str, Outcome]]:
+    """Send ``items`` and wait until each one's outcome appears (or ``timeout`` passes).
+
+    The outcome topics are read from their ends as they were before sending, so only what
+    these items caused is seen.
+    """
+    names = TopicNames.for_settings(settings)
+    status_of = {
+        names.structured: "published",
+        names.duplicates: "duplicate",
+        names.rejected: "rejected",
+    }
+    consumer = await _start_consumer(settings, "latest")
+    wanted = {item.id for item in items}
+    outcomes: dict[str, Outcome] = {}
+    try:
+        consumer.subscribe(list(status_of))
+        while not consumer.assignment():
+            await consumer.getmany(timeout_ms=100)
+        for partition in consumer.assignment():
+            await consumer.position(partition)  # fixes the start before anything is sent
+        report = await send_raw_items(settings, items)
+        deadline = time.monotonic() + timeout
+        while wanted - outcomes.keys() and time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=500)
+            for partition, records in batches.items():
+                for record in records:
+                    value = orjson.loads(record.value) if record.value else {}
+                    nested = value.get("newswire", value)
+                    item_id = nested.get("itemId") if isinstance(nested, dict) else None
+                    if item_id in wanted:
+                        outcomes[item_id] = Outcome(status_of[partition.topic], value)
+    finally:
+        await consumer.stop()
+    return report, outcomes

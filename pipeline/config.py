@@ -1,0 +1,106 @@
+"""The one configuration object: read from ``NEWSWIRE_*`` environment variables and CLI flags.
+
+Every setting is documented in the README's settings table; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+LOCAL_HOST = "127.0.0.1"
+
+
+class ConfigError(ValueError):
+    """A setting has a value that cannot be used; the message names the variable."""
+
+
+def _default_home() -> Path:
+    """The project-local state folder: beside pyproject.toml in a checkout, else the cwd."""
+    checkout = Path(__file__).resolve().parents[1]
+    base = checkout if (checkout / "pyproject.toml").exists() else Path.cwd()
+    return base / ".newswire"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of Newswire. Field ``x`` is read from ``NEWSWIRE_X``."""
+
+    kafka_bootstrap: str = ""
+    """An existing cluster (``host:port[,host:port]``). Empty: the local broker is used."""
+    kafka_port: int = 9092
+    kafka_controller_port: int = 9093
+    kafka_heap: str = "512m"
+    home: Path = Path()
+    """Jars, broker data and worker state live here (default ``.newswire`` in the checkout)."""
+    app_id: str = "newswire"
+    """The Faust application id: the consumer group and the prefix of its state topics."""
+    topic_prefix: str = ""
+    """Put before every topic name, so that several installations can share one cluster."""
+    partitions: int = 4
+    replication_factor: int = 1
+    web_host: str = LOCAL_HOST
+    web_port: int = 6066
+    max_item_bytes: int = 4 * 1024 * 1024
+    validate_stories: bool = True
+    log_level: str = "info"
+
+    @property
+    def bootstrap(self) -> str:
+        """Where clients connect: the configured cluster or the local broker."""
+        return self.kafka_bootstrap or f"{LOCAL_HOST}:{self.kafka_port}"
+
+    @property
+    def uses_local_broker(self) -> bool:
+        return not self.kafka_bootstrap
+
+    @property
+    def web_url(self) -> str:
+        return f"http://{self.web_host}:{self.web_port}"
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Environment first, then flags (``overrides`` whose value is not None) on top."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {"home": _default_home()}
+        for field in fields(cls):
+            raw = env.get(f"NEWSWIRE_{field.name.upper()}")
+            if raw is not None and raw != "":
+                values[field.name] = _convert(field.name, field.type, raw)
+        settings = cls(**values)
+        given = {k: v for k, v in overrides.items() if v is not None}
+        settings = replace(settings, **given) if given else settings
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        if self.partitions < 1:
+            raise ConfigError("NEWSWIRE_PARTITIONS must be at least 1")
+        if self.replication_factor < 1:
+            raise ConfigError("NEWSWIRE_REPLICATION_FACTOR must be at least 1")
+        if self.max_item_bytes < 1024:
+            raise ConfigError("NEWSWIRE_MAX_ITEM_BYTES must be at least 1024")
+        if not 0 < self.web_port < 65536:
+            raise ConfigError("NEWSWIRE_WEB_PORT must be a TCP port")
+
+
+def _convert(name: str, kind: Any, raw: str) -> Any:
+    variable = f"NEWSWIRE_{name.upper()}"
+    if kind in (int, "int"):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{variable} must be a whole number, not {raw!r}") from None
+    if kind in (bool, "bool"):
+        lowered = raw.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{variable} must be true or false, not {raw!r}")
+    if kind in (Path, "Path"):
+        return Path(raw).expanduser()
+    return raw

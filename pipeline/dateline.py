@@ -1,0 +1,112 @@
+"""Datelines: "July 19 (UPI) --", "WASHINGTON (AP) —", "LONDON, March 3 (Reuters) -".
+
+A dateline opens the first paragraph of wire copy. Its relative date ("July 19", "Wednesday")
+is resolved against the item's received time: the latest such day not after it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+
+from pipeline.records import Dateline
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+_MONTH = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"  # noqa: E501
+_WEEKDAY = r"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day"
+_DAY = rf"(?:{_MONTH}\s+\d{{1,2}}|{_WEEKDAY})"
+# An upper-case place, optionally followed by a region or country in title case.
+_PLACE = r"(?P<place>[A-Z][A-Z.'\-]+(?:\s+[A-Z][A-Z.'\-]+){0,3}(?:,\s+[A-Z][A-Za-z.'\-]+(?:\s+[A-Z][A-Za-z.'\-]+){0,2})?)"  # noqa: E501
+_AGENCY = r"\((?P<agency>[A-Z][A-Za-z&.\-]*(?:\s+[A-Za-z&.\-]+){0,3})\)"
+_DASH = r"\s*(?:--|—|–|-)\s*"
+
+_WITH_AGENCY = re.compile(
+    rf"^(?:{_PLACE}(?:,\s*(?P<date>{_DAY}))?\s*|(?P<day>{_DAY})\s*)?{_AGENCY}{_DASH}"
+)
+_PLACE_ONLY = re.compile(rf"^{_PLACE}(?:,\s*(?P<date>{_DAY}))?\s*(?:--|—|–)\s*")
+_FULL_DATE = re.compile(
+    rf"^(?:{_WEEKDAY},?\s+)?(?P<month>{_MONTH})\s+(?P<day>\d{{1,2}}),?\s+(?P<year>\d{{4}})$"
+)
+
+
+def resolve_date(text: str, received: datetime) -> date | None:
+    """The latest day named by ``text`` ("July 19", "Wednesday") not after ``received``."""
+    today = received.date()
+    words = text.replace(".", "").split()
+    if len(words) == 1:
+        if words[0].lower() not in _WEEKDAYS:
+            return None
+        back = (today.weekday() - _WEEKDAYS.index(words[0].lower())) % 7
+        return today - timedelta(days=back)
+    month = _MONTHS.get(words[0].lower())
+    if month is None:
+        return None
+    day = int(words[1])
+    for year in (today.year, today.year - 1):
+        try:
+            candidate = date(year, month, day)
+        except ValueError:
+            continue
+        # A day ahead is allowed: agencies date copy in their own time zone.
+        if candidate <= today + timedelta(days=1):
+            return candidate
+    return None
+
+
+def parse_dateline(paragraph: str, received: datetime) -> tuple[Dateline, str] | None:
+    """Split a paragraph into its dateline and the rest, or None when it opens with none."""
+    match = _WITH_AGENCY.match(paragraph) or _PLACE_ONLY.match(paragraph)
+    if match is None:
+        return None
+    rest = paragraph[match.end() :]
+    if not rest or not (rest[0].isupper() or rest[0] in "\"'“‘"):
+        return None
+    groups = match.groupdict()
+    named_day = groups.get("date") or groups.get("day")
+    day = resolve_date(named_day, received) if named_day else None
+    place = groups.get("place")
+    dateline = Dateline(
+        text=paragraph[: match.end()].strip(),
+        place=", ".join(p.title() if p.isupper() else p for p in place.split(", "))
+        if place
+        else None,
+        date=day,
+        agency=groups.get("agency"),
+    )
+    return dateline, rest
+
+
+def parse_date_only_line(block: str) -> date | None:
+    """A block that is only a full date, as Wikinews opens with: "Friday, January 4, 2019"."""
+    match = _FULL_DATE.match(block.strip())
+    if match is None:
+        return None
+    month = _MONTHS.get(match["month"].rstrip(".").lower())
+    if month is None:
+        return None
+    try:
+        return date(int(match["year"]), month, int(match["day"]))
+    except ValueError:
+        return None

@@ -1,0 +1,147 @@
+"""IPTC ninjs 1.x, 2.x (lower-case keys) and 3.x (camelCase keys) text items."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lxml.html
+import orjson
+from lxml import etree
+
+from pipeline.formats.document import ParsedDocument
+from pipeline.records import Image, Rejected
+
+_BLOCK_TAGS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre")
+# The keys a ninjs 3 people/places/organisations/subjects entry may carry.
+_ENTRY_KEYS = ("name", "rel", "uri", "literal")
+
+
+def _lower_keys(value: Any) -> Any:
+    """ninjs 2.x spells keys in lower case and 3.x in camelCase: compare them lower-cased."""
+    if isinstance(value, dict):
+        return {str(k).lower(): _lower_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_lower_keys(v) for v in value]
+    return value
+
+
+def html_blocks(markup: str) -> list[str]:
+    """The paragraphs of an HTML body fragment, in order."""
+    try:
+        root = lxml.html.fromstring(markup)
+    except (etree.ParserError, ValueError):
+        return []
+    blocks = [" ".join(el.text_content().split()) for el in root.iter(*_BLOCK_TAGS)]
+    blocks = [block for block in blocks if block]
+    return blocks or _lines(root.text_content())
+
+
+def _lines(text: str) -> list[str]:
+    """A ninjs plain-text body: one paragraph per line."""
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _pick(entries: list[dict[str, Any]], roles: tuple[str, ...]) -> dict[str, Any] | None:
+    for role in roles:
+        for entry in entries:
+            if entry.get("role", "") == role and isinstance(entry.get("value"), str):
+                return entry
+    return None
+
+
+def _body_blocks(item: dict[str, Any]) -> list[str]:
+    bodies = [b for b in item.get("bodies", []) if isinstance(b, dict)]
+    html = [b for b in bodies if "html" in str(b.get("contenttype", ""))]
+    text = [b for b in bodies if b not in html]
+    markup = _pick(html, ("main", "xhtml", "html", "text", ""))
+    if markup is not None:
+        return html_blocks(markup["value"])
+    plain = _pick(text, ("main", "text", "plain", ""))
+    if plain is not None:
+        return _lines(plain["value"])
+    if isinstance(item.get("body_html"), str):
+        return html_blocks(item["body_html"])
+    if isinstance(item.get("body_text"), str):
+        return _lines(item["body_text"])
+    return []
+
+
+def _entries(item: dict[str, Any], key: str) -> list[dict[str, str]]:
+    found = []
+    for entry in item.get(key, []) or []:
+        if isinstance(entry, dict):
+            kept = {k: entry[k] for k in _ENTRY_KEYS if isinstance(entry.get(k), str)}
+            if kept.get("name") or kept.get("literal"):
+                found.append(kept)
+    return found
+
+
+def _images(item: dict[str, Any]) -> list[Image]:
+    images = []
+    associations = item.get("associations", [])
+    if isinstance(associations, dict):  # ninjs 1.x/2.x: a map of name -> object
+        associations = list(associations.values())
+    for assoc in associations if isinstance(associations, list) else []:
+        if not isinstance(assoc, dict) or assoc.get("type") not in ("picture", "graphic"):
+            continue
+        descriptions = [d for d in assoc.get("descriptions", []) if isinstance(d, dict)]
+        caption = _pick(descriptions, ("caption", "text", "")) or {}
+        text = caption.get("value") or assoc.get("description_text") or assoc.get("headline")
+        if isinstance(text, str) and text.strip():
+            credit = assoc.get("by") or assoc.get("copyrightholder")
+            images.append(
+                Image(
+                    caption=" ".join(text.split()),
+                    credit=credit if credit else None,
+                    href=assoc.get("uri") if isinstance(assoc.get("uri"), str) else None,
+                )
+            )
+    return images
+
+
+def _string(item: dict[str, Any], key: str) -> str | None:
+    value = item.get(key)
+    if isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip():
+        return str(value).strip()
+    return None
+
+
+def parse_ninjs(content: str) -> ParsedDocument:
+    try:
+        document = orjson.loads(content)
+    except orjson.JSONDecodeError as error:
+        raise Rejected("clean", f"not valid ninjs JSON: {error}") from None
+    if not isinstance(document, dict):
+        raise Rejected("clean", "a ninjs document must be a JSON object")
+    item = _lower_keys(document)
+    kind = item.get("type", "text")
+    if kind not in ("text", "composite"):
+        raise Rejected("clean", f"ninjs item of type {kind!r} has no story text")
+    headlines = [h for h in item.get("headlines", []) if isinstance(h, dict)]
+    main = _pick(headlines, ("main", "")) or (headlines[0] if headlines else None)
+    sub = _pick(headlines, ("sub", "subheadline", "subhead"))
+    headline = main["value"] if main else _string(item, "headline")
+    urgency = item.get("urgency")
+    metadata: dict[str, Any] = {
+        "guid": _string(item, "uri"),
+        "version": _string(item, "version"),
+        "subheadline": sub["value"] if sub and sub is not main else None,
+        "byline": _string(item, "by"),
+        "language": _string(item, "language"),
+        "urgency": urgency if isinstance(urgency, int) and not isinstance(urgency, bool) else None,
+        "slugline": _string(item, "slugline"),
+        "pub_status": _string(item, "pubstatus"),
+        "created": _string(item, "firstcreated"),
+        "updated": _string(item, "versioncreated"),
+        "located": _string(item, "located"),
+        "subjects": _entries(item, "subjects"),
+        "people": _entries(item, "people"),
+        "places": _entries(item, "places"),
+        "organisations": _entries(item, "organisations"),
+    }
+    return ParsedDocument(
+        blocks=_body_blocks(item),
+        headline=headline,
+        images=_images(item),
+        metadata={k: v for k, v in metadata.items() if v not in (None, [])},
+    )

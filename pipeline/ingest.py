@@ -1,0 +1,145 @@
+"""Turning what users hand in (files, stdin, HTTP bodies) into raw items.
+
+The CLI and ``POST /ingest`` both go through here, so an item means the same whichever door
+it came in by.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+from charset_normalizer import from_bytes
+
+from pipeline.records import RawItem, Rejected, new_item_id, rfc3339, utc_now
+from pipeline.validation import validation_error
+
+RAW_ITEM_SUFFIXES = (".jsonl", ".ndjson")
+DOCUMENT_SUFFIXES = (".txt", ".html", ".htm", ".json", ".xml", ".rss", ".atom")
+
+
+class InputError(ValueError):
+    """A user's input cannot be read; the message is the one line the CLI prints."""
+
+
+@dataclass(frozen=True)
+class InputFailure:
+    """One input that could not become a raw item (counted as failed, reported, skipped)."""
+
+    where: str
+    reason: str
+
+
+def decode_text(data: bytes) -> str:
+    """Document bytes as text: UTF-8 first, else the most likely legacy encoding."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        best = from_bytes(data).best()
+        if best is None or best.encoding is None:
+            raise Rejected("decode", "the document is not text in any known encoding") from None
+        return str(best)
+
+
+def raw_item_from_document(
+    data: bytes,
+    *,
+    source: str,
+    format: str = "auto",
+    guid: str | None = None,
+    url: str | None = None,
+) -> RawItem:
+    """A raw item carrying one document, received now."""
+    return RawItem(
+        id=new_item_id(),
+        source=source,
+        receivedAt=rfc3339(utc_now()),
+        format=format,
+        content=decode_text(data),
+        guid=guid or None,
+        url=url,
+    )
+
+
+def raw_item_from_json(value: Any, *, source: str) -> RawItem:
+    """A raw item from a JSON object; ``id``, ``receivedAt``, ``source`` and ``format`` may be
+    left out by the sender and are filled in here."""
+    if not isinstance(value, dict):
+        raise Rejected("decode", "a raw item must be a JSON object")
+    filled = {
+        "id": new_item_id(),
+        "receivedAt": rfc3339(utc_now()),
+        "source": source,
+        "format": "auto",
+        **value,
+    }
+    error = validation_error("raw-item", filled)
+    if error is not None:
+        raise Rejected("decode", f"not a raw item: {error}")
+    return RawItem.from_dict(filled)
+
+
+def is_raw_item_json(value: Any) -> bool:
+    """A JSON body that is a raw item (it has ``content``), not a ninjs document."""
+    return isinstance(value, dict) and "content" in value
+
+
+def _jsonl_items(data: bytes, where: str, source: str) -> Iterator[RawItem | InputFailure]:
+    for number, line in enumerate(data.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield raw_item_from_json(orjson.loads(line), source=source)
+        except orjson.JSONDecodeError as error:
+            yield InputFailure(f"{where}:{number}", f"not JSON: {error}")
+        except Rejected as rejected:
+            yield InputFailure(f"{where}:{number}", rejected.reason)
+
+
+def _document_item(data: bytes, where: str, source: str, format: str) -> RawItem | InputFailure:
+    try:
+        return raw_item_from_document(data, source=source, format=format)
+    except Rejected as rejected:
+        return InputFailure(where, rejected.reason)
+
+
+def _files(path: Path) -> list[Path]:
+    if path.is_dir():
+        suffixes = RAW_ITEM_SUFFIXES + DOCUMENT_SUFFIXES
+        return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
+    if path.is_file():
+        return [path]
+    raise InputError(f"{path}: no such file or folder")
+
+
+def read_inputs(paths: list[str], *, format: str, source: str) -> Iterator[RawItem | InputFailure]:
+    """Raw items from files, folders (recursively) and ``-`` (stdin), in the order given.
+
+    ``format`` ``jsonl`` (or ``auto`` with a .jsonl/.ndjson file) reads raw items one per line;
+    any other reads each file as one document of that format.
+    """
+    for given in paths or ["-"]:
+        if given == "-":
+            yield from _items_of("<stdin>", sys.stdin.buffer.read(), False, format, source)
+            continue
+        for path in _files(Path(given)):
+            try:
+                data = path.read_bytes()
+            except OSError as error:
+                yield InputFailure(str(path), error.strerror or str(error))
+                continue
+            jsonl = path.suffix.lower() in RAW_ITEM_SUFFIXES
+            yield from _items_of(str(path), data, jsonl, format, source)
+
+
+def _items_of(
+    where: str, data: bytes, looks_like_jsonl: bool, format: str, source: str
+) -> Iterator[RawItem | InputFailure]:
+    if format == "jsonl" or (format == "auto" and looks_like_jsonl):
+        yield from _jsonl_items(data, where, source)
+    else:
+        yield _document_item(data, where, source, format)

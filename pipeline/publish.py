@@ -1,0 +1,115 @@
+"""The publish stage: an article, its dedup decision and its enrichment become a ninjs 3 story."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pipeline.dedup import Decision
+from pipeline.records import Article, Enrichment, RawItem, Rejected, rfc3339
+from pipeline.validation import validation_error
+
+
+def normalise_timestamp(text: str | None) -> str | None:
+    """A provider's timestamp as RFC 3339 UTC; a bare date means its midnight UTC."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return rfc3339(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+
+
+def _body(article: Article) -> dict[str, Any]:
+    value = article.body
+    return {
+        "role": "main",
+        "contentType": "text/plain",
+        "value": value,
+        "charCount": len(value),
+        "wordCount": len(value.split()),
+    }
+
+
+def _associations(article: Article, uri: str) -> list[dict[str, Any]]:
+    associations = []
+    for number, image in enumerate(article.images, start=1):
+        association: dict[str, Any] = {
+            "name": f"image{number}",
+            "uri": image.href or f"{uri}:image{number}",
+            "type": "picture",
+            "descriptions": [
+                {"role": "caption", "contentType": "text/plain", "value": image.caption}
+            ],
+        }
+        if image.credit:
+            association["by"] = image.credit
+        associations.append(association)
+    return associations
+
+
+def build_story(
+    item: RawItem,
+    article: Article,
+    decision: Decision,
+    enrichment: Enrichment,
+    processed_at: datetime,
+) -> dict[str, Any]:
+    """The published story: ninjs 3 fields plus the ``newswire`` extension object."""
+    received = rfc3339(item.received)
+    updated = normalise_timestamp(article.updated) or received
+    headlines = [{"role": "main", "value": article.headline}]
+    if article.subheadline:
+        headlines.append({"role": "sub", "value": article.subheadline})
+    story: dict[str, Any] = {
+        "uri": decision.uri,
+        "type": "text",
+        "version": str(decision.version),
+        "firstCreated": normalise_timestamp(article.created) or updated,
+        "versionCreated": updated,
+        "pubStatus": article.pub_status or "usable",
+        "headlines": headlines,
+        "bodies": [_body(article)],
+    }
+    optional: dict[str, Any] = {
+        "language": article.language,
+        "urgency": article.urgency,
+        "slugline": article.slugline,
+        "by": article.byline,
+        "located": article.located,
+        "infoSources": [
+            {"name": name, "role": role}
+            for name, role in ((article.agency, "originator"), (item.source, "distributor"))
+            if name
+        ],
+        "people": article.people,
+        "organisations": article.organisations,
+        "places": article.places,
+        "subjects": article.subjects,
+        "associations": _associations(article, decision.uri),
+        "altIds": [{"role": "guid", "value": article.guid or item.guid}]
+        if article.guid or item.guid
+        else None,
+    }
+    story.update({key: value for key, value in optional.items() if value not in (None, [])})
+    dedup: dict[str, Any] = {"fingerprint": decision.fingerprint}
+    newswire: dict[str, Any] = {
+        "itemId": item.id,
+        "source": item.source,
+        "receivedAt": received,
+        "processedAt": rfc3339(processed_at),
+        **enrichment.to_dict(),
+        "dedup": dedup,
+    }
+    if article.dateline:
+        newswire["dateline"] = article.dateline.to_dict()
+    story["newswire"] = newswire
+    return story
+
+
+def check_story(story: dict[str, Any]) -> None:
+    """Refuse a story that breaks the contract, so it becomes a dead letter, not a bad message."""
+    error = validation_error("story", story)
+    if error is not None:
+        raise Rejected("publish", f"story fails schemas/story.schema.json {error}")

@@ -1,0 +1,217 @@
+"""The records that flow between stages: raw items in, articles in the middle, outcomes out."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+
+import orjson
+
+FORMATS = ("auto", "text", "html", "ninjs", "newsml", "rss", "jsonl")
+"""Values of ``--format`` and of a raw item's ``format`` (``jsonl`` is an input framing only)."""
+
+Stage = Literal["decode", "clean", "dedup", "enrich", "publish"]
+
+
+class Rejected(Exception):
+    """An item cannot go on; it becomes a dead letter with this stage and reason."""
+
+    def __init__(self, stage: Stage, reason: str) -> None:
+        super().__init__(f"{stage}: {reason}")
+        self.stage: Stage = stage
+        self.reason = reason
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def rfc3339(moment: datetime) -> str:
+    """RFC 3339 in UTC with a Z, as every timestamp Newswire writes."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def parse_rfc3339(text: str) -> datetime:
+    """Parse an RFC 3339 timestamp; a timestamp without an offset is taken as UTC."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def new_item_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True)
+class RawItem:
+    """One delivery of a document from a source (``schemas/raw-item.schema.json``)."""
+
+    id: str
+    source: str
+    receivedAt: str
+    format: str
+    content: str
+    guid: str | None = None
+    version: str | None = None
+    url: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """The ``wire.raw`` record key: ``source:guid`` (the item id where there is no guid)."""
+        return f"{self.source}:{self.guid or self.id}"
+
+    @property
+    def received(self) -> datetime:
+        return parse_rfc3339(self.receivedAt)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None and v != {}}
+
+    def to_json(self) -> bytes:
+        return orjson.dumps(self.to_dict())
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RawItem:
+        return cls(
+            id=data["id"],
+            source=data["source"],
+            receivedAt=data["receivedAt"],
+            format=data["format"],
+            content=data["content"],
+            guid=data.get("guid"),
+            version=data.get("version"),
+            url=data.get("url"),
+            meta=data.get("meta") or {},
+        )
+
+
+@dataclass(frozen=True)
+class Dateline:
+    """The dateline that opens a wire story: "LONDON, March 3 (Reuters) -"."""
+
+    text: str
+    place: str | None = None
+    date: date | None = None
+    agency: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"text": self.text}
+        if self.place:
+            data["place"] = self.place
+        if self.date:
+            data["date"] = self.date.isoformat()
+        if self.agency:
+            data["agency"] = self.agency
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Dateline:
+        day = data.get("date")
+        return cls(
+            text=data["text"],
+            place=data.get("place"),
+            date=date.fromisoformat(day) if day else None,
+            agency=data.get("agency"),
+        )
+
+
+@dataclass(frozen=True)
+class Image:
+    """A picture that belongs to the story: its caption and credit, taken out of the body."""
+
+    caption: str
+    credit: str | None = None
+    href: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+@dataclass(frozen=True)
+class Article:
+    """What the clean stage makes of a raw document: the story's words and metadata."""
+
+    headline: str
+    paragraphs: list[str]
+    subheadline: str | None = None
+    byline: str | None = None
+    dateline: Dateline | None = None
+    images: list[Image] = field(default_factory=list)
+    language: str | None = None
+    guid: str | None = None
+    version: str | None = None
+    urgency: int | None = None
+    slugline: str | None = None
+    pub_status: str | None = None
+    created: str | None = None
+    updated: str | None = None
+    agency: str | None = None
+    located: str | None = None
+    subjects: list[dict[str, str]] = field(default_factory=list)
+    people: list[dict[str, str]] = field(default_factory=list)
+    places: list[dict[str, str]] = field(default_factory=list)
+    organisations: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def body(self) -> str:
+        """The main body: paragraphs separated by one blank line, as the contract says."""
+        return "\n\n".join(self.paragraphs)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["dateline"] = self.dateline.to_dict() if self.dateline else None
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Article:
+        values = dict(data)
+        values["dateline"] = Dateline.from_dict(data["dateline"]) if data.get("dateline") else None
+        values["images"] = [Image(**image) for image in data.get("images", [])]
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: str
+    type: str
+    mentions: list[dict[str, Any]]
+    salience: float
+    links: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Enrichment:
+    """What the enrich stage adds to an article."""
+
+    entities: list[Entity] = field(default_factory=list)
+    quotes: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "entities": [
+                {k: v for k, v in asdict(entity).items() if v is not None}
+                for entity in self.entities
+            ],
+            "quotes": self.quotes,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Enrichment:
+        return cls(
+            entities=[Entity(**entity) for entity in data.get("entities", [])],
+            quotes=list(data.get("quotes", [])),
+        )
+
+
+def dead_letter(item_id: str, stage: Stage, reason: str, original: bytes) -> dict[str, Any]:
+    """The ``wire.rejected`` value: enough to see why, and the bytes to replay it."""
+    return {
+        "itemId": item_id,
+        "stage": stage,
+        "reason": reason,
+        "original": base64.b64encode(original).decode("ascii"),
+        "rejectedAt": rfc3339(utc_now()),
+    }

@@ -1,0 +1,1 @@
+"""Newswire's JSON Schemas, shipped as package data so that installed copies can validate."""
