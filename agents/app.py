@@ -90,7 +90,15 @@ async def send_raw_item(topics: Topics, item: RawItem) -> None:
     await pending
 
 
-def create_app(settings: Settings) -> faust.App:
+@dataclass(frozen=True)
+class Newswire:
+    """The Faust app and the topics its agents write to."""
+
+    app: faust.App
+    topics: Topics
+
+
+def create_app(settings: Settings) -> Newswire:
     """Build the Faust app for ``settings`` with every agent and web view registered."""
     (settings.home / "worker").mkdir(parents=True, exist_ok=True)
     app = faust.App(
@@ -155,11 +163,11 @@ def create_app(settings: Settings) -> faust.App:
             await topics.structured.send(key=key, value=value, headers=headers("story"))
             await topics.latest.send(key=key, value=value, headers=headers("story"))
 
-    _register_web(app, topics, settings)
-    return app
+    _register_web(app, topics)
+    return Newswire(app, topics)
 
 
-def _register_web(app: faust.App, topics: Topics, settings: Settings) -> None:
+def _register_web(app: faust.App, topics: Topics) -> None:
     @app.page("/health")
     class Health(View):
         async def get(self, request: Request) -> Response:

@@ -61,8 +61,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     settings = _settings(args)
     _require_broker(settings)
     asyncio.run(ensure_topics(settings))
-    app = create_app(settings)
-    worker = Worker(app, loglevel=settings.log_level.upper(), quiet=True)
+    worker = Worker(create_app(settings).app, loglevel=settings.log_level.upper(), quiet=True)
     worker.execute_from_commandline()
     return 0
 

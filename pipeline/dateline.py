@@ -37,8 +37,11 @@ _WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
 _MONTH = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"  # noqa: E501
 _WEEKDAY = r"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day"
 _DAY = rf"(?:{_MONTH}\s+\d{{1,2}}|{_WEEKDAY})"
-# An upper-case place, optionally followed by a region or country in title case.
-_PLACE = r"(?P<place>[A-Z][A-Z.'\-]+(?:\s+[A-Z][A-Z.'\-]+){0,3}(?:,\s+[A-Z][A-Za-z.'\-]+(?:\s+[A-Z][A-Za-z.'\-]+){0,2})?)"  # noqa: E501
+# An upper-case place, optionally followed by a region or country in title case (not a date).
+_PLACE = (
+    r"(?P<place>[A-Z][A-Z.'\-]+(?:\s+[A-Z][A-Z.'\-]+){0,3}"
+    rf"(?:,\s+(?!{_DAY})[A-Z][A-Za-z.'\-]+(?:\s+[A-Z][A-Za-z.'\-]+){{0,2}})?)"
+)
 _AGENCY = r"\((?P<agency>[A-Z][A-Za-z&.\-]*(?:\s+[A-Za-z&.\-]+){0,3})\)"
 _DASH = r"\s*(?:--|—|–|-)\s*"
 

@@ -1,0 +1,81 @@
+"""The agents with Faust's test_context: each one calls its pipeline step and routes the result.
+
+No broker here: the topics' ``send`` is replaced by a recorder, as Faust's testing guide does.
+The real-broker behaviour is in tests/integration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from unittest.mock import AsyncMock
+
+import orjson
+import pytest
+
+from agents.app import Newswire, create_app
+from pipeline.config import Settings
+from pipeline.validation import validation_error
+from tests.conftest import raw_item
+
+STORY = "A headline for agents\n\nThe first paragraph.\n\nThe second paragraph."
+
+
+@pytest.fixture()
+def newswire(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Newswire]:
+    settings = Settings.load({}, home=tmp_path_factory.mktemp("home"), app_id="agents-test")
+    built = create_app(settings)
+    built.app.finalize()
+    built.app.flow_control.resume()
+    for name in ("cleaned", "unique", "structured", "latest", "duplicates", "rejected"):
+        getattr(built.topics, name).send = AsyncMock()
+    yield built
+
+
+def sent(newswire: Newswire, topic: str) -> list[dict[str, object]]:
+    mock = getattr(newswire.topics, topic).send
+    return [call.kwargs for call in mock.call_args_list]
+
+
+async def test_clean_agent_keys_cleaned_items_by_fingerprint(newswire: Newswire) -> None:
+    async with newswire.app.agents["clean"].test_context() as agent:
+        await agent.put(raw_item(STORY).to_json())
+    (record,) = sent(newswire, "cleaned")
+    value = orjson.loads(record["value"])  # type: ignore[arg-type]
+    assert record["key"] == value["fingerprint"].encode()
+    assert value["article"]["headline"] == "A headline for agents"
+    assert sent(newswire, "rejected") == []
+
+
+async def test_clean_agent_sends_bad_bytes_to_rejected_and_keeps_going(newswire: Newswire) -> None:
+    async with newswire.app.agents["clean"].test_context() as agent:
+        await agent.put(b"\x00\x01 not json")
+        await agent.put(raw_item(STORY).to_json())
+    (letter,) = sent(newswire, "rejected")
+    assert orjson.loads(letter["value"])["stage"] == "decode"  # type: ignore[arg-type]
+    assert letter["headers"]["schema"] == b"newswire.dead-letter/1.0.0"  # type: ignore[index]
+    assert len(sent(newswire, "cleaned")) == 1
+
+
+async def test_dedup_then_publish(newswire: Newswire) -> None:
+    async with newswire.app.agents["clean"].test_context() as agent:
+        await agent.put(raw_item(STORY).to_json())
+        await agent.put(raw_item(STORY + "\n\nAdvertisement").to_json())
+    cleaned = [record["value"] for record in sent(newswire, "cleaned")]
+    async with newswire.app.agents["dedup"].test_context() as agent:
+        for value in cleaned:
+            await agent.put(value)
+    (unique,) = sent(newswire, "unique")
+    (duplicate,) = sent(newswire, "duplicates")
+    async with newswire.app.agents["publish"].test_context() as agent:
+        await agent.put(unique["value"])
+    (story_record,) = sent(newswire, "structured")
+    (latest_record,) = sent(newswire, "latest")
+    story = orjson.loads(story_record["value"])  # type: ignore[arg-type]
+    assert validation_error("story", story) is None
+    assert story_record["key"] == story["uri"].encode() == latest_record["key"]
+    assert story_record["headers"] == {  # type: ignore[comparison-overlap]
+        "content-type": b"application/json",
+        "schema": b"newswire.story/1.0.0",
+    }
+    notice = orjson.loads(duplicate["value"])  # type: ignore[arg-type]
+    assert notice["duplicateOf"] == story["uri"]

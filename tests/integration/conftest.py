@@ -1,0 +1,143 @@
+"""Integration fixtures: a real Apache Kafka broker and a real worker process.
+
+The broker is the one ``NEWSWIRE_KAFKA_BOOTSTRAP`` names, else the local KRaft broker, started
+here if it is not running (and stopped again at the end). Each test session uses its own topic
+prefix and app id, so runs never see each other's records or state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+
+from agents import localkafka
+from agents.clients import Outcome, send_and_collect
+from pipeline.config import Settings
+from pipeline.records import RawItem
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.kafka
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def kafka() -> Iterator[Settings]:
+    settings = Settings.load()
+    started = False
+    if settings.uses_local_broker and not localkafka.status(settings)[0]:
+        localkafka.start(settings)
+        started = True
+    elif not localkafka.broker_answers(settings.bootstrap):
+        pytest.fail(f"NEWSWIRE_KAFKA_BOOTSTRAP={settings.bootstrap} does not answer")
+    yield settings
+    if started:
+        localkafka.stop(settings)
+
+
+def isolated(settings: Settings) -> Settings:
+    """Settings with a fresh topic prefix, app id and web port."""
+    run = uuid.uuid4().hex[:8]
+    return replace(
+        settings,
+        topic_prefix=f"test-{run}.",
+        app_id=f"newswire-test-{run}",
+        web_port=free_port(),
+        partitions=2,
+    )
+
+
+def environment(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "NEWSWIRE_TOPIC_PREFIX": settings.topic_prefix,
+            "NEWSWIRE_APP_ID": settings.app_id,
+            "NEWSWIRE_WEB_PORT": str(settings.web_port),
+            "NEWSWIRE_PARTITIONS": str(settings.partitions),
+            "NEWSWIRE_HOME": str(settings.home),
+        }
+    )
+    if not settings.uses_local_broker:
+        env["NEWSWIRE_KAFKA_BOOTSTRAP"] = settings.kafka_bootstrap
+    return env
+
+
+@dataclass
+class WorkerProcess:
+    settings: Settings
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        try:
+            with urllib.request.urlopen(self.settings.web_url + path, timeout=5) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.log.read_text()[-3000:]
+            try:
+                if self.get("/ready")[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.5)
+        pytest.fail(f"worker not ready in {timeout}s: {self.log.read_text()[-3000:]}")
+
+    def collect(self, items: list[RawItem], timeout: float = 60.0) -> dict[str, Outcome]:
+        report, outcomes = asyncio.run(send_and_collect(self.settings, items, timeout))
+        assert report.sent == len(items), report.failures
+        return outcomes
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+def start_worker(settings: Settings, log: Path) -> WorkerProcess:
+    with log.open("ab") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "agents.cli", "worker"],
+            cwd=ROOT,
+            env=environment(settings),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    worker = WorkerProcess(settings, process, log)
+    worker.wait_ready()
+    return worker
+
+
+@pytest.fixture(scope="module")
+def worker(kafka: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkerProcess]:
+    home = tmp_path_factory.mktemp("worker")
+    running = start_worker(replace(isolated(kafka), home=home), home / "worker.log")
+    yield running
+    running.stop()

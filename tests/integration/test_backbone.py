@@ -1,0 +1,178 @@
+"""Wire items through the real broker and worker: stories, duplicates and dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import subprocess
+import sys
+import urllib.request
+import uuid
+
+import orjson
+import pytest
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+
+from agents.clients import read_topic
+from agents.topics import TopicNames
+from pipeline.chain import item_id_for
+from pipeline.validation import validation_error
+from tests.conftest import ROOT, SAMPLES, SEED_HEADLINE, raw_item
+from tests.integration.conftest import WorkerProcess, environment
+
+pytestmark = pytest.mark.kafka
+
+
+def unique_story(title: str) -> str:
+    marker = uuid.uuid4().hex
+    return f"{title} {marker}\n\nThe first paragraph about {marker}.\n\nA second paragraph."
+
+
+def test_seed_becomes_one_story_and_its_copy_a_duplicate(
+    worker: WorkerProcess, seed_text: str
+) -> None:
+    first = raw_item(seed_text, source="upi")
+    again = raw_item(seed_text, source="upi")
+    outcomes = worker.collect([first])
+    outcomes |= worker.collect([again])
+    assert outcomes[first.id].status == "published"
+    story = outcomes[first.id].value
+    assert validation_error("story", story) is None
+    assert story["headlines"][0]["value"] == SEED_HEADLINE  # type: ignore[index]
+    body = story["bodies"][0]["value"]  # type: ignore[index]
+    assert "Advertisement" not in body and "Latest Headlines" not in body
+    assert outcomes[again.id].status == "duplicate"
+    assert outcomes[again.id].value["duplicateOf"] == story["uri"]
+
+
+def test_bad_records_become_dead_letters_and_the_worker_goes_on(worker: WorkerProcess) -> None:
+    settings = worker.settings
+    garbage = b"not json " + uuid.uuid4().hex.encode()
+
+    async def produce_garbage() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, acks="all")
+        await producer.start()
+        try:
+            await producer.send_and_wait(TopicNames.for_settings(settings).raw, garbage, key=b"x")
+        finally:
+            await producer.stop()
+
+    asyncio.run(produce_garbage())
+    empty = raw_item("")
+    good = raw_item(unique_story("Worker still running"))
+    outcomes = worker.collect([empty, good])
+    assert outcomes[empty.id].status == "rejected"
+    assert outcomes[empty.id].value["reason"] == "the document is empty"
+    assert outcomes[good.id].status == "published"
+
+    letters: list[dict[str, object]] = []
+
+    def keep(value: bytes | None) -> bool:
+        letters.append(orjson.loads(value or b"{}"))
+        return True
+
+    rejected = TopicNames.for_settings(settings).rejected
+    asyncio.run(read_topic(settings, rejected, keep, from_beginning=True, idle_timeout=3))
+    (letter,) = [item for item in letters if item["itemId"] == item_id_for(garbage)]
+    assert letter["stage"] == "decode"
+    assert base64.b64decode(str(letter["original"])) == garbage
+    assert worker.process.poll() is None
+
+
+def test_http_ingest_answers_202_and_the_story_is_published(worker: WorkerProcess) -> None:
+    text = unique_story("Posted over HTTP")
+    request = urllib.request.Request(
+        worker.settings.web_url + "/ingest?source=web", data=text.encode(), method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 202
+        answer = orjson.loads(response.read())
+    found: list[dict[str, object]] = []
+
+    def keep(value: bytes | None) -> bool:
+        story = orjson.loads(value or b"{}")
+        if story["newswire"]["itemId"] == answer["id"]:
+            found.append(story)
+            return False
+        return True
+
+    structured = TopicNames.for_settings(worker.settings).structured
+    asyncio.run(read_topic(worker.settings, structured, keep, from_beginning=True, idle_timeout=30))
+    assert found and found[0]["headlines"][0]["value"].startswith("Posted over HTTP")  # type: ignore[index]
+    assert found[0]["newswire"]["source"] == "web"  # type: ignore[index]
+
+
+def test_http_ingest_refuses_an_empty_body(worker: WorkerProcess) -> None:
+    request = urllib.request.Request(worker.settings.web_url + "/ingest", data=b"", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as error:
+        urllib.request.urlopen(request, timeout=10)
+    assert error.value.code == 400
+
+
+def test_health_and_ready(worker: WorkerProcess) -> None:
+    assert worker.get("/health") == (200, b'{"status":"ok"}')
+    status, body = worker.get("/ready")
+    assert status == 200
+    assert orjson.loads(body)["partitionsAssigned"] > 0
+
+
+def test_cli_ingest_and_tail(worker: WorkerProcess) -> None:
+    env = environment(worker.settings)
+    sample = SAMPLES / "wikinews-pelosi-speaker.txt"
+    ingest = subprocess.run(
+        [sys.executable, "-m", "agents.cli", "ingest", str(sample)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert ingest.returncode == 0, ingest.stderr
+    assert ingest.stdout == b"sent 1, failed 0\n"
+    structured = TopicNames.for_settings(worker.settings).structured
+    tail = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "agents.cli",
+            "tail",
+            structured,
+            "--from-beginning",
+            "--max",
+            "50",
+            "--timeout",
+            "15",
+        ],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert tail.returncode == 0, tail.stderr
+    headlines = [orjson.loads(line)["headlines"][0]["value"] for line in tail.stdout.splitlines()]
+    assert "Nancy Pelosi again elected Speaker as 116th U.S. Congress sworn in" in headlines
+
+
+def test_topics_have_their_partitions_and_configs(worker: WorkerProcess) -> None:
+    settings = worker.settings
+    names = TopicNames.for_settings(settings)
+
+    async def describe() -> tuple[dict[str, int], dict[str, str]]:
+        admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap)
+        await admin.start()
+        try:
+            topics = await admin.describe_topics(names.all())
+            resource = ConfigResource(ConfigResourceType.TOPIC, names.latest)
+            (configs,) = await admin.describe_configs([resource])
+        finally:
+            await admin.close()
+        partitions = {topic["topic"]: len(topic["partitions"]) for topic in topics}
+        latest = {entry[0]: entry[1] for entry in configs.resources[0][4]}
+        return partitions, latest
+
+    partitions, latest = asyncio.run(describe())
+    assert partitions == {name: settings.partitions for name in names.all()}
+    assert latest["cleanup.policy"] == "compact"

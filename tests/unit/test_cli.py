@@ -1,0 +1,123 @@
+"""The ``newswire`` command without Kafka: batch mode, and how user mistakes are reported."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+
+from agents.cli import main
+from pipeline.validation import validation_error
+from tests.conftest import ROOT, SEED_HEADLINE, shared_path
+
+
+def newswire(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "agents.cli", *args],
+        input=stdin,
+        capture_output=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_process_prints_the_seed_as_one_valid_story() -> None:
+    seed = shared_path("seeds/000_281d7284fbb2fff2.txt")
+    result = newswire("process", str(seed))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.decode().splitlines()
+    assert len(lines) == 1
+    story = orjson.loads(lines[0])
+    assert validation_error("story", story) is None
+    assert story["headlines"][0]["value"] == SEED_HEADLINE
+
+
+def test_process_emit_all_reports_every_item_in_order(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    story = "A headline\n\nThe first paragraph.\n\nThe second paragraph."
+    (tmp_path / "a.txt").write_text(story)
+    (tmp_path / "b.txt").write_text(story.replace("\n\n", "\n\n\n"))
+    (tmp_path / "c.txt").write_text("")
+    assert main(["process", str(tmp_path), "--emit", "all"]) == 0
+    outcomes = [orjson.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [o["status"] for o in outcomes] == ["published", "duplicate", "rejected"]
+    assert outcomes[1]["duplicateOf"] == outcomes[0]["story"]["uri"]
+    assert outcomes[2]["reason"] == "clean: the document is empty"
+
+
+def test_process_skip_dedup_publishes_both_copies(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a.txt").write_text("A headline\n\nSome text here.")
+    assert main(["process", str(tmp_path / "a.txt"), str(tmp_path / "a.txt"), "--skip-dedup"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 2
+
+
+def test_process_reads_raw_items_from_stdin_jsonl() -> None:
+    item = {"id": "one", "source": "wire", "content": "A headline\n\nBody text."}
+    result = newswire(
+        "process",
+        "-",
+        "--format",
+        "jsonl",
+        "--emit",
+        "all",
+        stdin=orjson.dumps(item) + b"\nnot json\n",
+    )
+    outcomes = [orjson.loads(line) for line in result.stdout.decode().splitlines()]
+    assert [o["status"] for o in outcomes] == ["published", "rejected"]
+    assert outcomes[0]["itemId"] == "one"
+    assert outcomes[1]["itemId"] == "<stdin>:2"
+    assert result.returncode == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (
+            ("process", "/no/such/file.txt"),
+            1,
+            "newswire: /no/such/file.txt: no such file or folder",
+        ),
+        (("ingest", "/no/such/file.txt"), 1, "newswire: /no/such/file.txt: no such file or folder"),
+        (
+            ("tail", "stories.structured", "--bootstrap", "127.0.0.1:1", "--timeout", "1"),
+            1,
+            "newswire: no Kafka broker answers at 127.0.0.1:1: check NEWSWIRE_KAFKA_BOOTSTRAP",
+        ),
+        (("process", "--format", "pdf"), 2, "invalid choice: 'pdf'"),
+        (("frobnicate",), 2, "invalid choice: 'frobnicate'"),
+    ],
+)
+def test_user_mistakes_get_one_line_and_no_traceback(
+    args: tuple[str, ...], code: int, message: str
+) -> None:
+    result = newswire(*args)
+    stderr = result.stderr.decode()
+    assert result.returncode == code
+    assert message in stderr
+    assert "Traceback" not in stderr
+    if code == 1:
+        assert stderr.count("\n") == 1
+
+
+def test_a_bad_setting_is_one_line() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "agents.cli", "process", "-"],
+        input=b"",
+        capture_output=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+        env={"NEWSWIRE_PARTITIONS": "many", "PATH": ""},
+    )
+    assert result.returncode == 1
+    assert (
+        result.stderr.decode()
+        == "newswire: NEWSWIRE_PARTITIONS must be a whole number, not 'many'\n"
+    )
