@@ -102,10 +102,10 @@ def create_app(settings: Settings) -> Newswire:
     """Build the Faust app for ``settings`` with every agent and web view registered."""
     (settings.home / "worker").mkdir(parents=True, exist_ok=True)
     app = faust.App(
-        settings.app_id,
+        settings.faust_id,
         broker=[f"kafka://{server}" for server in settings.bootstrap.split(",")],
         store="memory://",
-        datadir=str(settings.home / "worker" / settings.app_id),
+        datadir=str(settings.home / "worker" / settings.faust_id),
         web_host=settings.web_host,
         web_port=settings.web_port,
         web_bind=settings.web_host,

@@ -178,3 +178,19 @@ async def send_and_collect(
     finally:
         await consumer.stop()
     return report, outcomes
+
+
+async def latest_stories(settings: Settings, uris: set[str]) -> dict[str, dict[str, object]]:
+    """The current version of each story in ``uris``, read from the compacted stories.latest."""
+    found: dict[str, dict[str, object]] = {}
+
+    def keep(value: bytes | None) -> bool:
+        story = orjson.loads(value) if value else {}
+        if story.get("uri") in uris:
+            found[story["uri"]] = story
+        return found.keys() != uris
+
+    if uris:
+        latest = TopicNames.for_settings(settings).latest
+        await read_topic(settings, latest, keep, from_beginning=True, idle_timeout=3)
+    return found

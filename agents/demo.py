@@ -15,7 +15,7 @@ from pathlib import Path
 import orjson
 
 from agents import localkafka
-from agents.clients import send_and_collect, unreachable
+from agents.clients import Outcome, latest_stories, send_and_collect, unreachable
 from agents.topics import ensure_topics
 from pipeline.config import Settings
 from pipeline.ingest import InputFailure, read_inputs
@@ -35,17 +35,21 @@ def sample_items() -> list[RawItem]:
     return [entry for entry in entries if not isinstance(entry, InputFailure)]
 
 
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
 def wait_until_ready(url: str, worker: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_S
     while time.monotonic() < deadline:
         if worker.poll() is not None:
             raise localkafka.BrokerError(f"the worker exited (code {worker.returncode}); see {log}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
+        if _answers(url):
+            return
         time.sleep(0.5)
     raise localkafka.BrokerError(
         f"the worker was not ready within {READY_TIMEOUT_S:.0f}s; see {log}"
@@ -62,7 +66,41 @@ def stop_worker(worker: subprocess.Popen[bytes]) -> None:
             worker.wait()
 
 
+def print_stories(settings: Settings, items: list[RawItem], outcomes: dict[str, Outcome]) -> None:
+    """Each item's story, in input order; a duplicate shows the story it repeats, so a second
+    demo run (whose items all repeat the first run's) still shows every story."""
+    repeated = {str(o.value["duplicateOf"]) for o in outcomes.values() if o.status == "duplicate"}
+    earlier = asyncio.run(latest_stories(settings, repeated))
+    counts = {"published": 0, "duplicate": 0, "rejected": 0}
+    for item in items:
+        outcome = outcomes.get(item.id)
+        if outcome is None:
+            continue
+        counts[outcome.status] += 1
+        story: object = outcome.value
+        if outcome.status == "duplicate":
+            uri = str(outcome.value["duplicateOf"])
+            print(f"# {item.id} repeats {uri}, published earlier:")
+            story = earlier.get(uri)
+        elif outcome.status == "rejected":
+            print(f"# {item.id} rejected at {outcome.value['stage']}: {outcome.value['reason']}")
+            continue
+        if story is not None:
+            print(orjson.dumps(story, option=orjson.OPT_INDENT_2).decode())
+    print(
+        f"ingested {len(outcomes)} items: {counts['published']} stories published, "
+        f"{counts['duplicate']} duplicates, {counts['rejected']} rejected"
+    )
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run_demo(settings: Settings, once: bool) -> int:
+    """Run the main job; Ctrl-C (or SIGTERM) stops the worker and any broker it started."""
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     started_broker = False
     if settings.uses_local_broker and not localkafka.status(settings)[0]:
         print(localkafka.start(settings), flush=True)
@@ -71,12 +109,18 @@ def run_demo(settings: Settings, once: bool) -> int:
         raise unreachable(settings)
     worker: subprocess.Popen[bytes] | None = None
     try:
+        if _answers(f"{settings.web_url}/health"):
+            raise localkafka.BrokerError(
+                f"{settings.web_url} is already in use (another worker?): "
+                "stop it or set NEWSWIRE_WEB_PORT"
+            )
         asyncio.run(ensure_topics(settings))
         log = settings.home / "demo-worker.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("ab") as output:
             worker = subprocess.Popen(
-                [sys.executable, "-m", "agents.cli", "worker", "--bootstrap", settings.bootstrap],
+                [sys.executable, "-m", "agents.cli", "worker"],
+                env=os.environ | settings.as_environment(),
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -86,20 +130,10 @@ def run_demo(settings: Settings, once: bool) -> int:
         wait_until_ready(f"{settings.web_url}/ready", worker, log)
         items = sample_items()
         report, outcomes = asyncio.run(send_and_collect(settings, items, OUTCOME_TIMEOUT_S))
-        counts = {"published": 0, "duplicate": 0, "rejected": 0}
-        for item in items:
-            outcome = outcomes.get(item.id)
-            if outcome is None:
-                continue
-            counts[outcome.status] += 1
-            if outcome.status == "published":
-                print(orjson.dumps(outcome.value, option=orjson.OPT_INDENT_2).decode())
+        print_stories(settings, items, outcomes)
         missing = len(items) - len(outcomes)
-        print(
-            f"ingested {report.sent} items: {counts['published']} stories published, "
-            f"{counts['duplicate']} duplicates, {counts['rejected']} rejected"
-            + (f", {missing} without an outcome yet" if missing else "")
-        )
+        if missing:
+            print(f"{missing} items have no outcome yet; see {log}")
         print(f"worker web server: {settings.web_url}/ (health /health, ready /ready)", flush=True)
         if not once:
             print("press Ctrl-C to stop", flush=True)

@@ -54,6 +54,11 @@ class Settings:
         return self.kafka_bootstrap or f"{LOCAL_HOST}:{self.kafka_port}"
 
     @property
+    def faust_id(self) -> str:
+        """The Faust app id: the topic prefix keeps state topics apart as well."""
+        return f"{self.topic_prefix}{self.app_id}"
+
+    @property
     def uses_local_broker(self) -> bool:
         return not self.kafka_bootstrap
 
@@ -75,6 +80,16 @@ class Settings:
         settings = replace(settings, **given) if given else settings
         settings.check()
         return settings
+
+    def as_environment(self) -> dict[str, str]:
+        """These settings as ``NEWSWIRE_*`` variables, for a child process to load the same."""
+        env = {}
+        for field in fields(self):
+            value = getattr(self, field.name)
+            env[f"NEWSWIRE_{field.name.upper()}"] = (
+                str(value).lower() if isinstance(value, bool) else str(value)
+            )
+        return env
 
     def check(self) -> None:
         if self.partitions < 1:

@@ -65,19 +65,7 @@ def isolated(settings: Settings) -> Settings:
 
 
 def environment(settings: Settings) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "NEWSWIRE_TOPIC_PREFIX": settings.topic_prefix,
-            "NEWSWIRE_APP_ID": settings.app_id,
-            "NEWSWIRE_WEB_PORT": str(settings.web_port),
-            "NEWSWIRE_PARTITIONS": str(settings.partitions),
-            "NEWSWIRE_HOME": str(settings.home),
-        }
-    )
-    if not settings.uses_local_broker:
-        env["NEWSWIRE_KAFKA_BOOTSTRAP"] = settings.kafka_bootstrap
-    return env
+    return dict(os.environ) | settings.as_environment()
 
 
 @dataclass

@@ -45,6 +45,15 @@ def test_seed_becomes_one_story_and_its_copy_a_duplicate(
     assert "Advertisement" not in body and "Latest Headlines" not in body
     assert outcomes[again.id].status == "duplicate"
     assert outcomes[again.id].value["duplicateOf"] == story["uri"]
+    headlines: list[str] = []
+
+    def keep(value: bytes | None) -> bool:
+        headlines.append(orjson.loads(value or b"{}")["headlines"][0]["value"])
+        return True
+
+    structured = TopicNames.for_settings(worker.settings).structured
+    asyncio.run(read_topic(worker.settings, structured, keep, from_beginning=True, idle_timeout=3))
+    assert headlines.count(SEED_HEADLINE) == 1
 
 
 def test_bad_records_become_dead_letters_and_the_worker_goes_on(worker: WorkerProcess) -> None:

@@ -56,11 +56,7 @@ def test_kafka_up_is_idempotent_and_down_leaves_no_process(tmp_path: Path) -> No
     settings = Settings.load(
         {}, home=tmp_path, kafka_port=free_port(), kafka_controller_port=free_port()
     )
-    env = environment(settings) | {
-        "NEWSWIRE_KAFKA_PORT": str(settings.kafka_port),
-        "NEWSWIRE_KAFKA_CONTROLLER_PORT": str(settings.kafka_controller_port),
-    }
-    env.pop("NEWSWIRE_KAFKA_BOOTSTRAP", None)
+    env = environment(settings)
 
     def newswire(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

@@ -41,3 +41,8 @@ def test_environment_then_flags() -> None:
 def test_bad_values_name_the_variable(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         Settings.load(env)
+
+
+def test_settings_pass_to_a_child_process_unchanged() -> None:
+    settings = Settings.load({}, topic_prefix="staging.", partitions=3, validate_stories=False)
+    assert Settings.load(settings.as_environment()) == settings
