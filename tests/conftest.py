@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -39,3 +41,18 @@ def raw_item(content: str, **fields: object) -> RawItem:
     }
     values.update(fields)
     return RawItem.from_dict(values)
+
+
+def run_newswire(
+    *args: str, env: dict[str, str] | None = None, stdin: bytes = b"", timeout: float = 180
+) -> subprocess.CompletedProcess[bytes]:
+    """``newswire ARGS`` in a child process, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "agents.cli", *args],
+        input=stdin,
+        capture_output=True,
+        cwd=ROOT,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )

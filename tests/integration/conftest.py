@@ -19,11 +19,13 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
+import orjson
 import pytest
 
 from agents import localkafka
-from agents.clients import Outcome, send_and_collect
+from agents.clients import Outcome, read_topic, send_and_collect
 from pipeline.config import Settings
 from pipeline.records import RawItem
 from tests.conftest import ROOT
@@ -66,6 +68,18 @@ def isolated(settings: Settings) -> Settings:
 
 def environment(settings: Settings) -> dict[str, str]:
     return dict(os.environ) | settings.as_environment()
+
+
+def topic_records(settings: Settings, topic: str, idle: float = 3.0) -> list[dict[str, Any]]:
+    """Every record value of ``topic`` from the beginning, read until ``idle`` seconds pass."""
+    values: list[dict[str, Any]] = []
+
+    def keep(value: bytes | None) -> bool:
+        values.append(orjson.loads(value or b"{}"))
+        return True
+
+    asyncio.run(read_topic(settings, topic, keep, from_beginning=True, idle_timeout=idle))
+    return values
 
 
 @dataclass

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import subprocess
-import sys
 import urllib.request
 import uuid
 
@@ -15,12 +13,11 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from agents.clients import read_topic
 from agents.topics import TopicNames
 from pipeline.chain import item_id_for
 from pipeline.validation import validation_error
-from tests.conftest import ROOT, SAMPLES, SEED_HEADLINE, raw_item
-from tests.integration.conftest import WorkerProcess, environment
+from tests.conftest import SAMPLES, SEED_HEADLINE, raw_item, run_newswire
+from tests.integration.conftest import WorkerProcess, environment, topic_records
 
 pytestmark = pytest.mark.kafka
 
@@ -45,14 +42,8 @@ def test_seed_becomes_one_story_and_its_copy_a_duplicate(
     assert "Advertisement" not in body and "Latest Headlines" not in body
     assert outcomes[again.id].status == "duplicate"
     assert outcomes[again.id].value["duplicateOf"] == story["uri"]
-    headlines: list[str] = []
-
-    def keep(value: bytes | None) -> bool:
-        headlines.append(orjson.loads(value or b"{}")["headlines"][0]["value"])
-        return True
-
     structured = TopicNames.for_settings(worker.settings).structured
-    asyncio.run(read_topic(worker.settings, structured, keep, from_beginning=True, idle_timeout=3))
+    headlines = [s["headlines"][0]["value"] for s in topic_records(worker.settings, structured)]
     assert headlines.count(SEED_HEADLINE) == 1
 
 
@@ -76,14 +67,7 @@ def test_bad_records_become_dead_letters_and_the_worker_goes_on(worker: WorkerPr
     assert outcomes[empty.id].value["reason"] == "the document is empty"
     assert outcomes[good.id].status == "published"
 
-    letters: list[dict[str, object]] = []
-
-    def keep(value: bytes | None) -> bool:
-        letters.append(orjson.loads(value or b"{}"))
-        return True
-
-    rejected = TopicNames.for_settings(settings).rejected
-    asyncio.run(read_topic(settings, rejected, keep, from_beginning=True, idle_timeout=3))
+    letters = topic_records(settings, TopicNames.for_settings(settings).rejected)
     (letter,) = [item for item in letters if item["itemId"] == item_id_for(garbage)]
     assert letter["stage"] == "decode"
     assert base64.b64decode(str(letter["original"])) == garbage
@@ -98,17 +82,9 @@ def test_http_ingest_answers_202_and_the_story_is_published(worker: WorkerProces
     with urllib.request.urlopen(request, timeout=30) as response:
         assert response.status == 202
         answer = orjson.loads(response.read())
-    found: list[dict[str, object]] = []
-
-    def keep(value: bytes | None) -> bool:
-        story = orjson.loads(value or b"{}")
-        if story["newswire"]["itemId"] == answer["id"]:
-            found.append(story)
-            return False
-        return True
-
     structured = TopicNames.for_settings(worker.settings).structured
-    asyncio.run(read_topic(worker.settings, structured, keep, from_beginning=True, idle_timeout=30))
+    stories = topic_records(worker.settings, structured, idle=10)
+    found = [story for story in stories if story["newswire"]["itemId"] == answer["id"]]
     assert found and found[0]["headlines"][0]["value"].startswith("Posted over HTTP")  # type: ignore[index]
     assert found[0]["newswire"]["source"] == "web"  # type: ignore[index]
 
@@ -130,35 +106,12 @@ def test_health_and_ready(worker: WorkerProcess) -> None:
 def test_cli_ingest_and_tail(worker: WorkerProcess) -> None:
     env = environment(worker.settings)
     sample = SAMPLES / "wikinews-pelosi-speaker.txt"
-    ingest = subprocess.run(
-        [sys.executable, "-m", "agents.cli", "ingest", str(sample)],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
+    ingest = run_newswire("ingest", str(sample), env=env)
     assert ingest.returncode == 0, ingest.stderr
     assert ingest.stdout == b"sent 1, failed 0\n"
     structured = TopicNames.for_settings(worker.settings).structured
-    tail = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "agents.cli",
-            "tail",
-            structured,
-            "--from-beginning",
-            "--max",
-            "50",
-            "--timeout",
-            "15",
-        ],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        timeout=60,
-        check=False,
+    tail = run_newswire(
+        "tail", structured, "--from-beginning", "--max", "50", "--timeout", "15", env=env
     )
     assert tail.returncode == 0, tail.stderr
     headlines = [orjson.loads(line)["headlines"][0]["value"] for line in tail.stdout.splitlines()]

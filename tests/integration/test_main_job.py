@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -12,7 +11,7 @@ import pytest
 
 from agents import localkafka
 from pipeline.config import Settings
-from tests.conftest import ROOT, SEED, SEED_HEADLINE
+from tests.conftest import SEED, SEED_HEADLINE, run_newswire
 from tests.integration.conftest import environment, free_port, isolated
 
 pytestmark = pytest.mark.kafka
@@ -20,14 +19,7 @@ pytestmark = pytest.mark.kafka
 
 def test_demo_prints_the_sample_stories_and_stops_cleanly(kafka: Settings, tmp_path: Path) -> None:
     settings = replace(isolated(kafka), home=tmp_path)
-    result = subprocess.run(
-        [sys.executable, "-m", "agents.cli", "demo", "--once"],
-        env=environment(settings),
-        cwd=ROOT,
-        capture_output=True,
-        timeout=300,
-        check=False,
-    )
+    result = run_newswire("demo", "--once", env=environment(settings), timeout=300)
     output = result.stdout.decode()
     assert result.returncode == 0, output + result.stderr.decode()
     assert "Escape room fire kills five teen girls in Koszalin, Poland" in output
@@ -39,14 +31,7 @@ def test_demo_prints_the_sample_stories_and_stops_cleanly(kafka: Settings, tmp_p
 
 
 def test_kafka_status_reports_the_running_broker(kafka: Settings) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "agents.cli", "kafka", "status"],
-        env=environment(kafka),
-        cwd=ROOT,
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_newswire("kafka", "status", env=environment(kafka))
     assert result.returncode == 0
     assert kafka.bootstrap in result.stdout.decode()
 
@@ -58,29 +43,21 @@ def test_kafka_up_is_idempotent_and_down_leaves_no_process(tmp_path: Path) -> No
     )
     env = environment(settings)
 
-    def newswire(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "agents.cli", *args],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
+    def newswire(*args: str) -> subprocess.CompletedProcess[bytes]:
+        return run_newswire(*args, env=env)
 
     up = newswire("kafka", "up")
     assert up.returncode == 0, up.stderr
     pid = localkafka.read_pid(localkafka.paths_for(settings))
     assert pid is not None
-    assert "already running" in newswire("kafka", "up").stdout
+    assert b"already running" in newswire("kafka", "up").stdout
     assert (tmp_path / "kafka" / "data" / "meta.properties").exists()
     down = newswire("kafka", "down")
-    assert down.returncode == 0 and f"kafka stopped (pid {pid})" in down.stdout
+    assert down.returncode == 0 and f"kafka stopped (pid {pid})".encode() in down.stdout
     assert localkafka.read_pid(localkafka.paths_for(settings)) is None
     deadline = time.monotonic() + 10  # a dead child lingers until init reaps it
     while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not Path(f"/proc/{pid}").exists()
     status = newswire("kafka", "status")
-    assert (status.returncode, status.stdout) == (1, "kafka is not running\n")
+    assert (status.returncode, status.stdout) == (1, b"kafka is not running\n")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import orjson
@@ -11,23 +9,12 @@ import pytest
 
 from agents.cli import main
 from pipeline.validation import validation_error
-from tests.conftest import ROOT, SEED_HEADLINE, shared_path
-
-
-def newswire(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-m", "agents.cli", *args],
-        input=stdin,
-        capture_output=True,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
-    )
+from tests.conftest import SEED_HEADLINE, run_newswire, shared_path
 
 
 def test_process_prints_the_seed_as_one_valid_story() -> None:
     seed = shared_path("seeds/000_281d7284fbb2fff2.txt")
-    result = newswire("process", str(seed))
+    result = run_newswire("process", str(seed))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.decode().splitlines()
     assert len(lines) == 1
@@ -60,7 +47,7 @@ def test_process_skip_dedup_publishes_both_copies(
 
 def test_process_reads_raw_items_from_stdin_jsonl() -> None:
     item = {"id": "one", "source": "wire", "content": "A headline\n\nBody text."}
-    result = newswire(
+    result = run_newswire(
         "process",
         "-",
         "--format",
@@ -97,7 +84,7 @@ def test_process_reads_raw_items_from_stdin_jsonl() -> None:
 def test_user_mistakes_get_one_line_and_no_traceback(
     args: tuple[str, ...], code: int, message: str
 ) -> None:
-    result = newswire(*args)
+    result = run_newswire(*args)
     stderr = result.stderr.decode()
     assert result.returncode == code
     assert message in stderr
@@ -107,15 +94,7 @@ def test_user_mistakes_get_one_line_and_no_traceback(
 
 
 def test_a_bad_setting_is_one_line() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "agents.cli", "process", "-"],
-        input=b"",
-        capture_output=True,
-        cwd=ROOT,
-        timeout=60,
-        check=False,
-        env={"NEWSWIRE_PARTITIONS": "many", "PATH": ""},
-    )
+    result = run_newswire("process", "-", env={"NEWSWIRE_PARTITIONS": "many", "PATH": ""})
     assert result.returncode == 1
     assert (
         result.stderr.decode()
