@@ -26,11 +26,29 @@ _BOILERPLATE = re.compile(
     r"|read more(?::\s.{0,80})?|related(?: articles| stories| coverage| content| links)?"
     r"|more stories|share this(?: article| story)?|share(?: on \w+)?|tweet|email|print"
     r"|click here to .{1,80}|follow us on .{1,60}"
-    r"|(?:sign up|subscribe)(?: now)? (?:for|to) (?:our|the) .{0,60}newsletters?.{0,80}"
     r"|(?:we use cookies|this (?:web)?site uses cookies).{0,200}|accept(?: all)? cookies"
-    r"|(?:©|\(c\)|copyright)\s*(?:\d{4}).{0,150}|all rights reserved)",
+    r"|all rights reserved)",
     re.IGNORECASE,
 )
+# "© 2023 UPI", "Copyright 2019 Reuters", "copyright Inexhibit 2019 - ISSN ...": the holder is a
+# name, so "Copyright lawyers said in 2024 ..." (a sentence) does not match.
+_COPYRIGHT = re.compile(
+    r"(?:©|\([Cc]\)|[Cc]opyright|COPYRIGHT)\s*©?\s*"
+    r"(?:(?:19|20)\d{2}|[A-Z][\w.&'-]*(?:\s+[A-Z][\w.&'-]*){0,4}\s+(?:19|20)\d{2})\b.{0,150}"
+)
+# A prompt: a sentence that starts with the imperative and names a newsletter or inbox.
+_NEWSLETTER_PROMPT = re.compile(
+    r"(?:^|[.!?]\s+)(?:Sign up|Subscribe|Get|Join)\b[^.!?]{0,120}\b(?:newsletters?|inbox)\b",
+)
+# Contact trailers: "X may be reached at a@b.com. Follow her on Twitter @x."
+_CONTACT = re.compile(
+    r"(?:\b(?:reached|contact(?:ed)?|email(?:ed)?|write to)\b.{0,60}[\w.+-]+@[\w-]+\.[\w.]+"
+    r"|\bFollow (?:him|her|them|us|me) on (?:Twitter|X|Facebook|Instagram)\b)"
+)
+# "About Ascom" opens the boilerplate section that ends press releases.
+_ABOUT_HEADING = re.compile(r"About (?:the )?[A-Z][\w&.'-]*(?:\s+[\w&.'-]+){0,5}")
+_MAX_PROMPT_WORDS = 30
+_MIN_REPEATED_WORDS = 6
 _TRAILING_PUNCTUATION = " .:!|»›>-–—"
 _CREDIT = re.compile(
     r"(?:^|(?<=[.!?\"'”’]\s))(?P<credit>(?:File |AP |Reuters |UPI |EPA )?"
@@ -38,21 +56,49 @@ _CREDIT = re.compile(
     r"[A-Z][\w.'\-]*(?:[ /][A-Z][\w.'\-]*){0,6})\.?$"
 )
 _BYLINE = re.compile(r"^By\s+(?P<name>[A-Z][^.!?]{1,100})$")
-_SENTENCE_END = tuple(".!?\"'”’)]…")
+_SENTENCE_END = tuple(".!?\"'”’)]…。！？」』")
 _MAX_HEADLINE_CHARS = 200
 _MAX_HEADLINE_WORDS = 30
+_MAX_LABEL_WORDS = 3
+_MAX_LABEL_CHARS = 40
 
 
 def normalise_text(text: str) -> str:
     """Fix mojibake and entities, drop invisible characters, collapse spaces within a line."""
-    text = ftfy.fix_text(text, normalization="NFC").translate(_INVISIBLE)
+    text = ftfy.fix_text(
+        text,
+        uncurl_quotes=False,
+        fix_character_width=False,
+        fix_latin_ligatures=False,
+        normalization="NFC",
+    ).translate(_INVISIBLE)
     text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
     return "\n".join(_SPACES.sub(" ", line).strip() for line in text.splitlines()).strip()
 
 
 def is_boilerplate(block: str) -> bool:
-    """A block that is only an ad marker, a navigation or widget label, or a copyright line."""
-    return _BOILERPLATE.fullmatch(block.strip(_TRAILING_PUNCTUATION)) is not None
+    """A block that is only an ad marker, a widget or navigation label, a copyright line, or a
+    short newsletter prompt."""
+    bare = block.strip(_TRAILING_PUNCTUATION)
+    if _BOILERPLATE.fullmatch(bare) or _COPYRIGHT.fullmatch(bare):
+        return True
+    return len(block.split()) <= _MAX_PROMPT_WORDS and _NEWSLETTER_PROMPT.search(block) is not None
+
+
+def _drop_trailers(blocks: list[str]) -> list[str]:
+    """Cut what follows the story: an "About <company>" section in its last third, contact
+    lines, then navigation labels."""
+    end = len(blocks)
+    for index in range(max(1, (2 * len(blocks)) // 3), len(blocks)):
+        if _ABOUT_HEADING.fullmatch(blocks[index].strip(_TRAILING_PUNCTUATION)):
+            end = index
+            break
+    while end > 1 and (
+        is_navigation_label(blocks[end - 1])
+        or (len(blocks[end - 1].split()) <= _MAX_PROMPT_WORDS and _CONTACT.search(blocks[end - 1]))
+    ):
+        end -= 1
+    return blocks[:end]
 
 
 def split_caption(block: str) -> Image | None:
@@ -79,12 +125,14 @@ def _first_sentence(paragraph: str) -> str:
     return " ".join(words[:_MAX_HEADLINE_WORDS]) + ("…" if len(words) > _MAX_HEADLINE_WORDS else "")
 
 
-def _drop_trailing_navigation(blocks: list[str]) -> list[str]:
-    """Short blocks after the last sentence are navigation, not story."""
-    end = len(blocks)
-    while end > 0 and len(blocks[end - 1]) < 100 and not blocks[end - 1].endswith(_SENTENCE_END):
-        end -= 1
-    return blocks[:end]
+def is_navigation_label(block: str) -> bool:
+    """A label of one to three words with no digits and no sentence end: "World", "More news"."""
+    return (
+        len(block) <= _MAX_LABEL_CHARS
+        and len(block.split()) <= _MAX_LABEL_WORDS
+        and not any(ch.isdigit() for ch in block)
+        and not block.endswith(_SENTENCE_END)
+    )
 
 
 def clean(item: RawItem) -> Article:
@@ -100,14 +148,15 @@ def clean(item: RawItem) -> Article:
         block = normalise_text(raw_block).replace("\n", " ")
         if not block or is_boilerplate(block) or block in seen or block == headline:
             continue
-        seen.add(block)
+        if len(block.split()) >= _MIN_REPEATED_WORDS:  # a short line may recur in a list
+            seen.add(block)
         caption = split_caption(block)
         if caption is not None:
             if caption.caption and caption.caption not in {i.caption for i in images}:
                 images.append(caption)
             continue
         blocks.append(block)
-    blocks = _drop_trailing_navigation(blocks)
+    blocks = _drop_trailers(blocks)
 
     if headline is None and blocks and looks_like_headline(blocks[0]) and len(blocks) > 1:
         headline = blocks.pop(0)

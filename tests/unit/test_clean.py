@@ -81,17 +81,52 @@ def test_invisible_characters_and_entities_are_normalised() -> None:
         normalise_text("soft\u00adhyphen zero\u200bwidth &amp; done")
         == "softhyphen zerowidth & done"
     )
-    assert normalise_text("mojibake: donâ€™t") == "mojibake: don't"
+    assert normalise_text("mojibake: donâ€™t") == "mojibake: don’t"
+    assert normalise_text("“Quoted” ＡＢＣ") == "“Quoted” ＡＢＣ"  # typography is the publisher's
 
 
-def test_duplicated_paragraphs_are_kept_once() -> None:
-    text = "A headline\n\nFirst paragraph is here.\n\nFirst paragraph is here.\n\nLast one."
-    assert clean(raw_item(text)).paragraphs == ["First paragraph is here.", "Last one."]
+def test_a_repeated_paragraph_is_kept_once_but_short_list_lines_may_recur() -> None:
+    repeated = "The first paragraph is here and it says a lot."
+    text = f"A headline\n\n{repeated}\n\nMeal 1\n\n{repeated}\n\nMeal 1\n\nLast one."
+    assert clean(raw_item(text)).paragraphs == [repeated, "Meal 1", "Meal 1", "Last one."]
 
 
 def test_trailing_navigation_goes_but_a_short_last_sentence_stays() -> None:
     text = "A headline\n\nThe story says something.\n\nIt ends.\n\nWorld\n\nSports"
     assert clean(raw_item(text)).paragraphs == ["The story says something.", "It ends."]
+
+
+def test_trailing_lists_of_dates_or_results_stay() -> None:
+    dates = ["June 9 -- Coral Sky Amphitheatre, West Palm Beach, FL", "June 10 -- Tampa, FL"]
+    text = "Tour dates announced\n\nThe band will tour in 2020.\n\n" + "\n\n".join(dates)
+    assert clean(raw_item(text)).paragraphs[-2:] == dates
+
+
+def test_press_release_about_section_and_contact_lines_are_cut() -> None:
+    body = [f"Paragraph {n} of the release says what happened." for n in range(1, 7)]
+    trailer = [
+        "About Ascom",
+        "Ascom is a global solutions provider focused on healthcare ICT.",
+        "Have a tip? Jane Doe may be reached at jdoe@example.com.",
+    ]
+    article = clean(raw_item("Release headline\n\n" + "\n\n".join(body + trailer)))
+    assert article.paragraphs == body
+
+
+def test_about_and_contact_words_inside_the_story_stay() -> None:
+    body = [
+        "About 200 people attended the meeting, organisers said.",
+        "The minister can be reached through her office, a spokesman said.",
+        "About Face, the charity, said it would appeal.",
+    ]
+    assert clean(raw_item("Headline\n\n" + "\n\n".join(body))).paragraphs == body
+
+
+def test_newsletter_prompts_go_but_reporting_on_newsletters_stays() -> None:
+    prompt = "Get the latest updates right in your inbox. Subscribe to NJ.com's newsletters."
+    fact = "More than 10,000 readers subscribe to the newsletter, the company said."
+    assert is_boilerplate(prompt)
+    assert not is_boilerplate(fact)
 
 
 def test_byline_is_taken_out_of_the_body() -> None:
