@@ -25,7 +25,7 @@ from pipeline.chain import (
     publish_step,
 )
 from pipeline.config import Settings
-from pipeline.ingest import is_raw_item_json, raw_item_from_document, raw_item_from_json
+from pipeline.ingest import is_raw_item_json, raw_item_from_json, raw_items_from_document
 from pipeline.records import RawItem, Rejected
 from pipeline.validation import SchemaName, schema_header
 
@@ -188,15 +188,18 @@ def _register_web(app: faust.App, topics: Topics) -> None:
             query = request.query
             source = query.get("source", "http")
             try:
-                item = _item_from_request(body, source, query)
+                items = _items_from_request(body, source, query)
             except Rejected as rejected:
                 return self.json({"error": rejected.reason}, status=400)
-            await send_raw_item(topics, item)
-            return self.json({"id": item.id, "key": item.key}, status=202)
+            for item in items:
+                await send_raw_item(topics, item)
+            answer = {"id": items[0].id, "key": items[0].key, "ids": [item.id for item in items]}
+            return self.json(answer, status=202)
 
 
-def _item_from_request(body: bytes, source: str, query: Any) -> RawItem:
-    """A POST body is a raw item (JSON with ``content``) or a raw document of any format."""
+def _items_from_request(body: bytes, source: str, query: Any) -> list[RawItem]:
+    """A POST body is a raw item (JSON with ``content``) or a raw document of any format (a
+    feed or newsMessage gives one raw item per story)."""
     if not body.strip():
         raise Rejected("decode", "the request body is empty")
     try:
@@ -204,8 +207,8 @@ def _item_from_request(body: bytes, source: str, query: Any) -> RawItem:
     except orjson.JSONDecodeError:
         value = None
     if is_raw_item_json(value):
-        return raw_item_from_json(value, source=source)
-    return raw_item_from_document(
+        return [raw_item_from_json(value, source=source)]
+    return raw_items_from_document(
         body,
         source=source,
         format=query.get("format", "auto"),

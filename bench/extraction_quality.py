@@ -78,11 +78,8 @@ def score(
     return precision, recall, 2 * precision * recall / (precision + recall), spent
 
 
-def main() -> int:
-    data = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_DATA
-    if not (data / "ground-truth.json").exists():
-        print(f"no extraction data at {data} (ground-truth.json and html/)", file=sys.stderr)
-        return 1
+def load_dataset(data: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """The pages (id -> HTML) and their ground-truth bodies (id -> text)."""
     labels = json.loads((data / "ground-truth.json").read_text())
     truth = {page_id: label["articleBody"] for page_id, label in labels.items()}
     pages = {
@@ -91,6 +88,15 @@ def main() -> int:
         )
         for page_id in truth
     }
+    return pages, truth
+
+
+def main() -> int:
+    data = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_DATA
+    if not (data / "ground-truth.json").exists():
+        print(f"no extraction data at {data} (ground-truth.json and html/)", file=sys.stderr)
+        return 1
+    pages, truth = load_dataset(data)
     rows = [
         ("trafilatura (default)", trafilatura_default),
         ("trafilatura (precision, no comments)", trafilatura_precision),

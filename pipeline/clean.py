@@ -12,7 +12,7 @@ import unicodedata
 
 import ftfy
 
-from pipeline.dateline import parse_date_only_line, parse_dateline
+from pipeline.dateline import parse_date_only_line, parse_dateline, parse_dateline_text
 from pipeline.formats import parse_document
 from pipeline.records import Article, Dateline, Image, RawItem, Rejected
 
@@ -49,6 +49,8 @@ _CONTACT = re.compile(
 _ABOUT_HEADING = re.compile(r"About (?:the )?[A-Z][\w&.'-]*(?:\s+[\w&.'-]+){0,5}")
 _MAX_PROMPT_WORDS = 30
 _MIN_REPEATED_WORDS = 6
+_BINARY_SAMPLE_CHARS = 65536
+_MAX_BINARY_SHARE = 0.01
 _TRAILING_PUNCTUATION = " .:!|»›>-–—"
 _CREDIT = re.compile(
     r"(?:^|(?<=[.!?\"'”’]\s))(?P<credit>(?:File |AP |Reuters |UPI |EPA )?"
@@ -135,10 +137,19 @@ def is_navigation_label(block: str) -> bool:
     )
 
 
+def binary_share(text: str) -> float:
+    """The share of control and replacement characters in (the start of) a text."""
+    sample = text[:_BINARY_SAMPLE_CHARS]
+    odd = sum(1 for ch in sample if ch == "\ufffd" or (ch < " " and ch not in "\t\n\r"))
+    return odd / max(1, len(sample))
+
+
 def clean(item: RawItem) -> Article:
     """Turn a raw item into an article, or raise ``Rejected`` saying why it cannot be one."""
     if not item.content.strip():
         raise Rejected("clean", "the document is empty")
+    if (share := binary_share(item.content)) > _MAX_BINARY_SHARE:
+        raise Rejected("clean", f"binary or undecodable content ({share:.0%} control characters)")
     document = parse_document(item.content, item.format)
     headline = normalise_text(document.headline) if document.headline else None
     images = list(document.images)
@@ -170,6 +181,8 @@ def clean(item: RawItem) -> Article:
         dateline = Dateline(text=blocks.pop(0), date=day)
     elif blocks and (found := parse_dateline(blocks[0], item.received)) is not None:
         dateline, blocks[0] = found
+    elif document.dateline_text:
+        dateline = parse_dateline_text(document.dateline_text, item.received)
 
     if not blocks:
         raise Rejected("clean", "no story text found")

@@ -48,6 +48,9 @@ _DASH = r"\s*(?:--|—|–|-)\s*"
 _WITH_AGENCY = re.compile(
     rf"^(?:{_PLACE}(?:,\s*(?P<date>{_DAY}))?\s*|(?P<day>{_DAY})\s*)?{_AGENCY}{_DASH}"
 )
+_STANDALONE = re.compile(
+    rf"^(?:{_PLACE}(?:,\s*(?P<date>{_DAY}))?\s*|(?P<day>{_DAY})\s*)?(?:{_AGENCY})?\s*$"
+)
 _PLACE_ONLY = re.compile(rf"^{_PLACE}(?:,\s*(?P<date>{_DAY}))?\s*(?:--|—|–)\s*")
 _FULL_DATE = re.compile(
     rf"^(?:{_WEEKDAY},?\s+)?(?P<month>{_MONTH})\s+(?P<day>\d{{1,2}}),?\s+(?P<year>\d{{4}})$"
@@ -86,19 +89,29 @@ def parse_dateline(paragraph: str, received: datetime) -> tuple[Dateline, str] |
     rest = paragraph[match.end() :]
     if not rest or not (rest[0].isupper() or rest[0] in "\"'“‘"):
         return None
-    groups = match.groupdict()
+    return _dateline(paragraph[: match.end()].strip(), match.groupdict(), received), rest
+
+
+def _dateline(text: str, groups: dict[str, str | None], received: datetime) -> Dateline:
     named_day = groups.get("date") or groups.get("day")
-    day = resolve_date(named_day, received) if named_day else None
     place = groups.get("place")
-    dateline = Dateline(
-        text=paragraph[: match.end()].strip(),
+    return Dateline(
+        text=text,
         place=", ".join(p.title() if p.isupper() else p for p in place.split(", "))
         if place
         else None,
-        date=day,
+        date=resolve_date(named_day, received) if named_day else None,
         agency=groups.get("agency"),
     )
-    return dateline, rest
+
+
+def parse_dateline_text(text: str, received: datetime) -> Dateline:
+    """A dateline given on its own, as NewsML-G2 and NITF carry it: "MOSCOW, Monday (Reuters)"."""
+    text = " ".join(text.split())
+    match = _STANDALONE.match(text)
+    if match is None:
+        return Dateline(text=text)
+    return _dateline(text, match.groupdict(), received)
 
 
 def parse_date_only_line(block: str) -> date | None:

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 from charset_normalizer import from_bytes
 
+from pipeline.formats import split_document
 from pipeline.records import RawItem, Rejected, new_item_id, rfc3339, utc_now
 from pipeline.validation import validation_error
 
@@ -45,24 +46,30 @@ def decode_text(data: bytes) -> str:
         return str(best)
 
 
-def raw_item_from_document(
+def raw_items_from_document(
     data: bytes,
     *,
     source: str,
     format: str = "auto",
     guid: str | None = None,
     url: str | None = None,
-) -> RawItem:
-    """A raw item carrying one document, received now."""
-    return RawItem(
-        id=new_item_id(),
-        source=source,
-        receivedAt=rfc3339(utc_now()),
-        format=format,
-        content=decode_text(data),
-        guid=guid or None,
-        url=url,
-    )
+) -> list[RawItem]:
+    """Raw items for one document, received now: one per entry of a feed or newsItem of a
+    newsMessage, else one."""
+    chosen, parts = split_document(decode_text(data), format)
+    received = rfc3339(utc_now())
+    return [
+        RawItem(
+            id=new_item_id(),
+            source=source,
+            receivedAt=received,
+            format=chosen,
+            content=content,
+            guid=part_guid or guid or None,
+            url=url,
+        )
+        for content, part_guid in parts
+    ]
 
 
 def raw_item_from_json(value: Any, *, source: str) -> RawItem:
@@ -100,11 +107,13 @@ def _jsonl_items(data: bytes, where: str, source: str) -> Iterator[RawItem | Inp
             yield InputFailure(f"{where}:{number}", rejected.reason)
 
 
-def _document_item(data: bytes, where: str, source: str, format: str) -> RawItem | InputFailure:
+def _document_items(
+    data: bytes, where: str, source: str, format: str
+) -> Iterator[RawItem | InputFailure]:
     try:
-        return raw_item_from_document(data, source=source, format=format)
+        yield from raw_items_from_document(data, source=source, format=format)
     except Rejected as rejected:
-        return InputFailure(where, rejected.reason)
+        yield InputFailure(where, rejected.reason)
 
 
 def _files(path: Path) -> list[Path]:
@@ -142,4 +151,4 @@ def _items_of(
     if format == "jsonl" or (format == "auto" and looks_like_jsonl):
         yield from _jsonl_items(data, where, source)
     else:
-        yield _document_item(data, where, source, format)
+        yield from _document_items(data, where, source, format)

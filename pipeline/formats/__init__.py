@@ -9,18 +9,29 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from pipeline.formats.document import ParsedDocument
+from pipeline.formats.feed import parse_feed, split_feed
 from pipeline.formats.html import parse_html
+from pipeline.formats.newsml import parse_newsml, split_news_message
 from pipeline.formats.ninjs import parse_ninjs
 from pipeline.formats.text import parse_text
 from pipeline.records import Rejected
 
-__all__ = ["ParsedDocument", "detect_format", "parse_document"]
+__all__ = ["ParsedDocument", "detect_format", "parse_document", "split_document"]
 
+_SPLITTERS: dict[str, Callable[[str], list[tuple[str, str | None]]]] = {
+    "rss": split_feed,
+    "newsml": split_news_message,
+}
 _PARSERS: dict[str, Callable[[str], ParsedDocument]] = {
     "text": parse_text,
     "html": parse_html,
     "ninjs": parse_ninjs,
+    "newsml": parse_newsml,
+    "rss": parse_feed,
 }
+
+
+_NEWSML_TAGS = ("<newsitem", "<newsmessage", "<nitf", "<contentset", "<contentmeta", "<itemmeta")
 
 
 def detect_format(content: str) -> str:
@@ -30,7 +41,7 @@ def detect_format(content: str) -> str:
     if head.startswith("{"):
         return "ninjs"
     if head.startswith("<"):
-        if "<newsitem" in lowered or "<newsmessage" in lowered:
+        if any(tag in lowered for tag in _NEWSML_TAGS):
             return "newsml"
         if "<rss" in lowered or "<feed" in lowered or "<rdf:rdf" in lowered:
             return "rss"
@@ -45,3 +56,17 @@ def parse_document(content: str, format: str) -> ParsedDocument:
     if parser is None:
         raise Rejected("clean", f"the {chosen} format is not supported yet")
     return parser(content)
+
+
+def split_document(content: str, format: str) -> tuple[str, list[tuple[str, str | None]]]:
+    """The format and the stories of a document: a feed gives one per entry, a newsMessage
+    one per newsItem, anything else itself. A document that cannot be split stays whole, so
+    the clean stage rejects it with its reason and nothing is lost at the door."""
+    chosen = detect_format(content) if format == "auto" else format
+    splitter = _SPLITTERS.get(chosen)
+    if splitter is None:
+        return format, [(content, None)]
+    try:
+        return chosen, splitter(content)
+    except Rejected:
+        return format, [(content, None)]

@@ -21,3 +21,5 @@ class ParsedDocument:
     headline: str | None = None
     images: list[Image] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
+    dateline_text: str | None = None
+    """A dateline the format carries apart from the body (NewsML-G2, NITF)."""

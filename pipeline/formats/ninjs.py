@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import lxml.html
 import orjson
-from lxml import etree
 
 from pipeline.formats.document import ParsedDocument
+from pipeline.formats.markup import html_blocks, text_lines
+from pipeline.formats.newsml import nitf_blocks
 from pipeline.records import Image, Rejected
 
-_BLOCK_TAGS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre")
 # The keys a ninjs 3 people/places/organisations/subjects entry may carry.
 _ENTRY_KEYS = ("name", "rel", "uri", "literal")
 
@@ -25,22 +24,6 @@ def _lower_keys(value: Any) -> Any:
     return value
 
 
-def html_blocks(markup: str) -> list[str]:
-    """The paragraphs of an HTML body fragment, in order."""
-    try:
-        root = lxml.html.fromstring(markup)
-    except (etree.ParserError, ValueError):
-        return []
-    blocks = [" ".join(el.text_content().split()) for el in root.iter(*_BLOCK_TAGS)]
-    blocks = [block for block in blocks if block]
-    return blocks or _lines(root.text_content())
-
-
-def _lines(text: str) -> list[str]:
-    """A ninjs plain-text body: one paragraph per line."""
-    return [line.strip() for line in text.splitlines() if line.strip()]
-
-
 def _pick(entries: list[dict[str, Any]], roles: tuple[str, ...]) -> dict[str, Any] | None:
     for role in roles:
         for entry in entries:
@@ -51,19 +34,27 @@ def _pick(entries: list[dict[str, Any]], roles: tuple[str, ...]) -> dict[str, An
 
 def _body_blocks(item: dict[str, Any]) -> list[str]:
     bodies = [b for b in item.get("bodies", []) if isinstance(b, dict)]
+    nitf = [b for b in bodies if "nitf" in str(b.get("contenttype", "")).lower()]
     html = [b for b in bodies if "html" in str(b.get("contenttype", ""))]
-    text = [b for b in bodies if b not in html]
-    markup = _pick(html, ("main", "xhtml", "html", "text", ""))
+    text = [b for b in bodies if "text/plain" in str(b.get("contenttype", "text/plain"))]
+    markup = _pick(html, ("main", "xhtml", "html", "html5", "text", "")) or (
+        html[0] if html else None
+    )
     if markup is not None:
         return html_blocks(markup["value"])
     plain = _pick(text, ("main", "text", "plain", ""))
     if plain is not None:
-        return _lines(plain["value"])
+        return text_lines(plain["value"])
+    if nitf and isinstance(nitf[0].get("value"), str):
+        return nitf_blocks(nitf[0]["value"])
     if isinstance(item.get("body_html"), str):
         return html_blocks(item["body_html"])
     if isinstance(item.get("body_text"), str):
-        return _lines(item["body_text"])
-    return []
+        return text_lines(item["body_text"])
+    # A brief: a text item whose only words are its description (lead).
+    descriptions = [d for d in item.get("descriptions", []) if isinstance(d, dict)]
+    lead = _pick(descriptions, ("text", "summary", ""))
+    return text_lines(lead["value"]) if lead else []
 
 
 def _entries(item: dict[str, Any], key: str) -> list[dict[str, str]]:
@@ -114,13 +105,13 @@ def parse_ninjs(content: str) -> ParsedDocument:
     if not isinstance(document, dict):
         raise Rejected("clean", "a ninjs document must be a JSON object")
     item = _lower_keys(document)
-    kind = item.get("type", "text")
+    kind = item.get("type") or ("event" if "eventdetails" in item else "text")
     if kind not in ("text", "composite"):
         raise Rejected("clean", f"ninjs item of type {kind!r} has no story text")
     headlines = [h for h in item.get("headlines", []) if isinstance(h, dict)]
     main = _pick(headlines, ("main", "")) or (headlines[0] if headlines else None)
     sub = _pick(headlines, ("sub", "subheadline", "subhead"))
-    headline = main["value"] if main else _string(item, "headline")
+    headline = main["value"] if main else _string(item, "headline") or _string(item, "title")
     urgency = item.get("urgency")
     metadata: dict[str, Any] = {
         "guid": _string(item, "uri"),

@@ -141,8 +141,3 @@ def test_a_document_without_story_text_is_rejected(content: str) -> None:
     with pytest.raises(Rejected) as error:
         clean(raw_item(content))
     assert error.value.stage == "clean"
-
-
-def test_unsupported_format_is_rejected_not_guessed() -> None:
-    with pytest.raises(Rejected, match="newsml format is not supported yet"):
-        clean(raw_item("<newsItem></newsItem>"))

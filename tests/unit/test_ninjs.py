@@ -9,22 +9,61 @@ from pipeline.clean import clean
 from pipeline.records import Rejected
 from tests.conftest import raw_item, shared_path
 
+# Every example of the IPTC set that is a text item: its headline and how its body begins.
 TEXT_EXAMPLES = {
-    "ninjsExSimpleText_3.json": "Captain of wrecked cruise ship on trial in Italy",
-    "dpa_text.json": "Faktencheck Derby-Elfmeter: Hat Schiedsrichter Zwayer recht?",
-    "tt_text_image_3.json": "Militärövning i jätteformat hålls 2023",
+    "ninjsExSimpleText_3.json": (
+        "Captain of wrecked cruise ship on trial in Italy",
+        "The trial of the captain",
+    ),
+    "dpa_text.json": (
+        "Faktencheck Derby-Elfmeter: Hat Schiedsrichter Zwayer recht?",
+        "Für Lucien Favre war es",
+    ),
+    "tt_text_image_3.json": (
+        "Militärövning i jätteformat hålls 2023",
+        "Pandemin satte stopp för den stora",
+    ),
+    "extension-example_2.1.json": (
+        "Militärövning i jätteformat hålls 2023",
+        "Pandemin satte stopp för den stora",
+    ),
+    "ntb_text.json": ("Google har kjøpt giganttomt i Skien", "IT-giganten Google har kjøpt"),
+    "businesswire-newsml-20130731006140.json": (
+        "Lunch Taking a Toll? Let Applebee’s® Industrial Strength Lunch Decoy Stand In",
+        "With more Applebee’s® Lunch Combos than ever",
+    ),
+    "businesswire-newsml-20130605006126.json": (
+        "Cambrios被Gartner評選為「最酷供應商」",
+        "(美國商業資訊)--為透明及軟性導體市場",
+    ),
+    "20231008-anti-doping-measures-at-the-tour-down-under-will-be-the-toughest-ever"
+    "-addb-ninjs-nitf.json": (
+        "Anti-doping measures at the 'Tour Down Under' will be the toughest ever",
+        "The initiatives are being implemented",
+    ),
 }
 
 
-@pytest.mark.parametrize(("name", "headline"), sorted(TEXT_EXAMPLES.items()))
-def test_ninjs_text_examples(name: str, headline: str) -> None:
+@pytest.mark.parametrize(("name", "expected"), sorted(TEXT_EXAMPLES.items()))
+def test_ninjs_text_examples(name: str, expected: tuple[str, str]) -> None:
+    headline, opening = expected
     path = shared_path(f"reference/ninjs/examples/{name}")
     document = orjson.loads(path.read_bytes())
     article = clean(raw_item(path.read_text()))
     assert article.headline == headline
+    assert article.paragraphs[0].startswith(opening)
     assert article.guid == document["uri"]
-    assert len(article.paragraphs) >= 2
     assert all(paragraph.strip() for paragraph in article.paragraphs)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["ap_image.json", "ap_video.json", "simpleEvent.json", "20231004-UEFA-ChampionLeague.json"],
+)
+def test_items_that_are_not_text_are_rejected(name: str) -> None:
+    path = shared_path(f"reference/ninjs/examples/{name}")
+    with pytest.raises(Rejected, match="has no story text"):
+        clean(raw_item(path.read_text()))
 
 
 def test_simple_text_keeps_paragraphs_and_dateline() -> None:

@@ -1,0 +1,76 @@
+"""RSS and Atom: split into one raw item per entry at ingest, each read on its own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+from agents.cli import main
+from pipeline.clean import clean
+from pipeline.formats.feed import split_feed
+from pipeline.ingest import raw_items_from_document
+from tests.conftest import raw_item
+
+RSS = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>
+<title>Test wire</title><language>en</language>
+<item><title>Full text story</title><guid>urn:test:1</guid>
+<pubDate>Tue, 18 Jul 2023 10:00:00 GMT</pubDate><category>Politics</category>
+<description>A short summary.</description>
+<content:encoded><![CDATA[<p>LONDON (Reuters) - The first paragraph.</p>
+<p>The second.</p>]]></content:encoded>
+</item>
+<item><title>Summary only</title><link>https://example.com/2</link>
+<description>Only a summary here.</description></item>
+</channel></rss>"""
+
+ATOM = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Atom wire</title>
+<entry><title>Atom story</title><id>tag:example.com,2023:1</id>
+<updated>2023-07-19T08:30:00Z</updated><author><name>Jane Doe</name></author>
+<content type="html">&lt;p&gt;Atom body one.&lt;/p&gt;&lt;p&gt;Atom body two.&lt;/p&gt;</content>
+</entry></feed>"""
+
+
+def test_rss_entries_become_one_item_each_with_their_guid() -> None:
+    items = raw_items_from_document(RSS.encode(), source="feed")
+    assert [(item.format, item.guid) for item in items] == [
+        ("rss", "urn:test:1"),
+        ("rss", "https://example.com/2"),
+    ]
+    full, summary = (clean(item) for item in items)
+    assert full.headline == "Full text story"
+    assert full.paragraphs == ["The first paragraph.", "The second."]
+    assert full.dateline is not None and full.dateline.agency == "Reuters"
+    assert (full.created, full.language, full.subjects) == (
+        "2023-07-18T10:00:00Z",
+        "en",
+        [{"name": "Politics"}],
+    )
+    assert summary.paragraphs == ["Only a summary here."]
+
+
+def test_atom_entry() -> None:
+    ((content, guid),) = split_feed(ATOM)
+    article = clean(raw_item(content))
+    assert guid == "tag:example.com,2023:1"
+    assert article.headline == "Atom story"
+    assert article.paragraphs == ["Atom body one.", "Atom body two."]
+    assert (article.byline, article.updated) == ("Jane Doe", "2023-07-19T08:30:00Z")
+
+
+def test_a_whole_feed_reaching_the_worker_is_rejected_with_the_reason() -> None:
+    with pytest.raises(Exception, match="a feed with 2 entries: ingest it to split it"):
+        clean(raw_item(RSS, format="rss"))
+
+
+def test_a_malformed_feed_is_passed_on_whole_and_rejected_by_the_clean_stage(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "broken.xml").write_text(RSS[:300])
+    assert main(["process", str(tmp_path / "broken.xml"), "--emit", "all"]) == 0
+    (outcome,) = [orjson.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert outcome["status"] == "rejected"
+    assert outcome["reason"].startswith("clean: malformed XML")
