@@ -17,6 +17,8 @@ from pipeline.formats import parse_document
 from pipeline.records import Article, Dateline, Image, RawItem, Rejected
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
+_TAG = re.compile(r"</?(?P<name>[a-zA-Z][a-zA-Z0-9]*)(?:\s[^<>]{0,300})?/?>")
+_BREAKING_TAGS = {"br", "p", "div", "li", "hr", "td", "th", "tr", "h1", "h2", "h3", "h4"}
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 
 _BOILERPLATE = re.compile(
@@ -65,10 +67,16 @@ _MAX_LABEL_WORDS = 3
 _MAX_LABEL_CHARS = 40
 
 
+def _tag_replacement(match: re.Match[str]) -> str:
+    """A tag that breaks the line leaves a space, an inline one nothing."""
+    return " " if match["name"].lower() in _BREAKING_TAGS else ""
+
+
 def normalise_text(text: str) -> str:
-    """Fix mojibake and entities, drop invisible characters, collapse spaces within a line."""
+    """Drop HTML remnants, fix mojibake and entities, drop invisible characters, collapse
+    spaces within a line."""
     text = ftfy.fix_text(
-        text,
+        _TAG.sub(_tag_replacement, text),
         uncurl_quotes=False,
         fix_character_width=False,
         fix_latin_ligatures=False,

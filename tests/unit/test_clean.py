@@ -76,6 +76,11 @@ def test_a_sentence_about_a_photo_is_not_a_caption() -> None:
     assert split_caption("The photo by Smith won the prize, the jury said.") is None
 
 
+def test_html_remnants_go_but_comparisons_stay() -> None:
+    assert normalise_text("A <b>bold</b> move &amp; a<br/>break") == "A bold move & a break"
+    assert normalise_text("Inflation was 3 < 4 and 5 > 2.") == "Inflation was 3 < 4 and 5 > 2."
+
+
 def test_invisible_characters_and_entities_are_normalised() -> None:
     assert (
         normalise_text("soft\u00adhyphen zero\u200bwidth &amp; done")
