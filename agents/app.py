@@ -14,7 +14,7 @@ import faust
 import orjson
 from faust.web import Request, Response, View
 
-from agents.topics import TopicNames
+from agents.topics import DEDUP_PARTITIONS, TopicNames
 from pipeline.chain import (
     Cleaned,
     DeadLetter,
@@ -25,8 +25,9 @@ from pipeline.chain import (
     publish_step,
 )
 from pipeline.config import Settings
+from pipeline.dedup import DedupIndex, Sweeper
 from pipeline.ingest import is_raw_item_json, raw_item_from_json, raw_items_from_document
-from pipeline.records import RawItem, Rejected
+from pipeline.records import RawItem, Rejected, utc_now
 from pipeline.validation import SchemaName, schema_header
 
 JSON = b"application/json"
@@ -54,20 +55,20 @@ class Topics:
 def _declare_topics(app: faust.App, settings: Settings) -> Topics:
     names = TopicNames.for_settings(settings)
 
-    def topic(name: str, **extra: Any) -> faust.TopicT:
+    def topic(name: str, partitions: int = settings.partitions, **extra: Any) -> faust.TopicT:
         return app.topic(
             name,
             key_type=bytes,
             value_type=bytes,
             key_serializer="raw",
             value_serializer="raw",
-            partitions=settings.partitions,
+            partitions=partitions,
             **extra,
         )
 
     return Topics(
         raw=topic(names.raw),
-        cleaned=topic(names.cleaned, internal=True),
+        cleaned=topic(names.cleaned, partitions=DEDUP_PARTITIONS, internal=True),
         unique=topic(names.unique, internal=True),
         structured=topic(names.structured),
         latest=topic(names.latest, compacting=True),
@@ -104,7 +105,7 @@ def create_app(settings: Settings) -> Newswire:
     app = faust.App(
         settings.faust_id,
         broker=[f"kafka://{server}" for server in settings.bootstrap.split(",")],
-        store="memory://",
+        store=settings.store,
         datadir=str(settings.home / "worker" / settings.faust_id),
         web_host=settings.web_host,
         web_port=settings.web_port,
@@ -118,13 +119,14 @@ def create_app(settings: Settings) -> Newswire:
         table_cleanup_interval=60.0,
     )
     topics = _declare_topics(app, settings)
-    dedup_index = app.Table(
-        "dedup-index",
-        default=None,
-        partitions=settings.partitions,
-        key_type=str,
-        value_type=str,
+    dedup_index = DedupIndex(
+        **{
+            name: app.Table(f"dedup-{name}", partitions=DEDUP_PARTITIONS, key_type=str)
+            for name in ("stories", "keys", "bands")
+        }
     )
+    dedup_config = settings.dedup_config()
+    sweeper = Sweeper(dedup_index, dedup_config.retention)
 
     @app.agent(topics.raw, name="clean")
     async def clean_agent(stream: faust.StreamT[bytes]) -> None:
@@ -140,7 +142,10 @@ def create_app(settings: Settings) -> Newswire:
     @app.agent(topics.cleaned, name="dedup")
     async def dedup_agent(stream: faust.StreamT[bytes]) -> None:
         async for data in stream:
-            result = dedup_step(Cleaned.from_json(data), dedup_index)
+            # Tables change only inside stream iteration, so expiry runs here, a few
+            # stories per item.
+            sweeper.step(utc_now())
+            result = dedup_step(Cleaned.from_json(data), dedup_index, dedup_config)
             if isinstance(result, Duplicate):
                 await topics.duplicates.send(
                     key=result.item_id.encode(),

@@ -15,6 +15,7 @@ from agents import localkafka
 from agents.clients import KafkaUnavailable, read_topic, render_record, send_raw_items, unreachable
 from pipeline.chain import DeadLetter, Duplicate, Published, run_chain
 from pipeline.config import ConfigError, Settings
+from pipeline.dedup import DedupIndex
 from pipeline.ingest import InputError, InputFailure, read_inputs
 from pipeline.records import FORMATS, RawItem
 
@@ -130,7 +131,8 @@ def _outcome_line(outcome: Published | Duplicate | DeadLetter) -> dict[str, Any]
 def cmd_process(args: argparse.Namespace) -> int:
     """Batch mode: the same steps as the agents, in-process, in input order."""
     settings = _settings(args)
-    index: dict[str, str] | None = None if args.skip_dedup else {}
+    index = None if args.skip_dedup else DedupIndex()
+    config = settings.dedup_config()
     unreadable = 0
     for entry in read_inputs(args.paths, format=args.format, source=args.source):
         if isinstance(entry, InputFailure):
@@ -141,7 +143,7 @@ def cmd_process(args: argparse.Namespace) -> int:
                 sys.stdout.write(orjson.dumps(line).decode() + "\n")
             continue
         outcome = run_chain(
-            entry.to_json(), index, settings.max_item_bytes, settings.validate_stories
+            entry.to_json(), index, settings.max_item_bytes, settings.validate_stories, config
         )
         if args.emit == "all":
             sys.stdout.write(orjson.dumps(_outcome_line(outcome)).decode() + "\n")

@@ -17,6 +17,8 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from pipeline.config import Settings
 
 DAY_MS = 24 * 3600 * 1000
+DEDUP_PARTITIONS = 1
+"""All cleaned items meet in one partition, so dedup compares each with every stored story."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,12 @@ async def ensure_topics(settings: Settings) -> list[str]:
     try:
         existing = set(await admin.list_topics())
         wanted = [
-            NewTopic(name, settings.partitions, settings.replication_factor, topic_configs=config)
+            NewTopic(
+                name,
+                DEDUP_PARTITIONS if name == names.cleaned else settings.partitions,
+                settings.replication_factor,
+                topic_configs=config,
+            )
             for name, config in topic_configs(names).items()
             if name not in existing
         ]

@@ -6,14 +6,22 @@ raises for bad input, so no item is ever lost to an exception.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import MutableMapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import orjson
 
 from pipeline.clean import clean
-from pipeline.dedup import Decision, dedup, fingerprint, undeduplicated
+from pipeline.dedup import (
+    Decision,
+    DedupConfig,
+    DedupIndex,
+    Incoming,
+    decide,
+    fingerprint,
+    remember,
+    story_uri,
+)
 from pipeline.enrich import enrich
 from pipeline.publish import build_story, check_story
 from pipeline.records import (
@@ -21,37 +29,69 @@ from pipeline.records import (
     RawItem,
     Rejected,
     dead_letter,
+    normalise_timestamp,
     parse_rfc3339,
     rfc3339,
     utc_now,
 )
+from pipeline.similarity import TextProfile
 from pipeline.validation import validation_error
 
 
 @dataclass(frozen=True)
 class Cleaned:
-    """A raw item after the clean stage, keyed for dedup by its content fingerprint."""
+    """A raw item after the clean stage, with what dedup compares computed once, here, where
+    the work runs in parallel."""
 
     item: RawItem
     article: Article
     fingerprint: str
-
-    def to_json(self) -> bytes:
-        return orjson.dumps(
-            {
-                "item": self.item.to_dict(),
-                "article": self.article.to_dict(),
-                "fingerprint": self.fingerprint,
-            }
-        )
+    profile: TextProfile
 
     @classmethod
-    def from_json(cls, data: bytes) -> Cleaned:
-        value = orjson.loads(data)
+    def of(cls, item: RawItem, article: Article) -> Cleaned:
+        return cls(item, article, fingerprint(article), TextProfile.of(article.body))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "item": self.item.to_dict(),
+            "article": self.article.to_dict(),
+            "fingerprint": self.fingerprint,
+            "profile": self.profile.to_json(),
+        }
+
+    def to_json(self) -> bytes:
+        return orjson.dumps(self.to_dict())
+
+    @classmethod
+    def from_dict(cls, value: dict[str, Any]) -> Cleaned:
         return cls(
             item=RawItem.from_dict(value["item"]),
             article=Article.from_dict(value["article"]),
             fingerprint=value["fingerprint"],
+            profile=TextProfile.from_json(value["profile"]),
+        )
+
+    @classmethod
+    def from_json(cls, data: bytes) -> Cleaned:
+        return cls.from_dict(orjson.loads(data))
+
+    def incoming(self) -> Incoming:
+        """The item as dedup sees it."""
+        item, article = self.item, self.article
+        received = rfc3339(item.received)
+        return Incoming(
+            source=item.source,
+            guid=article.guid or item.guid,
+            provider_version=article.version or item.version,
+            fingerprint=self.fingerprint,
+            profile=self.profile,
+            headline=article.headline,
+            opening=article.paragraphs[0],
+            created=normalise_timestamp(article.created)
+            or normalise_timestamp(article.updated)
+            or received,
+            received=item.received,
         )
 
 
@@ -63,22 +103,12 @@ class Unique:
     decision: Decision
 
     def to_json(self) -> bytes:
-        decision = self.decision
-        return orjson.dumps(
-            {
-                "cleaned": orjson.loads(self.cleaned.to_json()),
-                "decision": {"uri": decision.uri, "version": decision.version},
-            }
-        )
+        return orjson.dumps({"cleaned": self.cleaned.to_dict(), "decision": asdict(self.decision)})
 
     @classmethod
     def from_json(cls, data: bytes) -> Unique:
         value = orjson.loads(data)
-        cleaned = Cleaned.from_json(orjson.dumps(value["cleaned"]))
-        decision = Decision(
-            "new", value["decision"]["uri"], value["decision"]["version"], cleaned.fingerprint
-        )
-        return cls(cleaned=cleaned, decision=decision)
+        return cls(Cleaned.from_dict(value["cleaned"]), Decision(**value["decision"]))
 
 
 @dataclass(frozen=True)
@@ -152,26 +182,32 @@ def clean_step(data: bytes, max_bytes: int) -> Cleaned | DeadLetter:
     except Exception as error:  # a parser bug must not lose the item: it becomes a dead letter
         reason = f"unexpected {type(error).__name__}: {error}"[:500]
         return DeadLetter(item.id, dead_letter(item.id, "clean", reason, data))
-    return Cleaned(item, article, fingerprint(article))
+    return Cleaned.of(item, article)
 
 
-def dedup_step(cleaned: Cleaned, index: MutableMapping[str, str] | None) -> Unique | Duplicate:
-    """Look the article up in the dedup index (None: dedup skipped, every item is new)."""
+def dedup_step(
+    cleaned: Cleaned, index: DedupIndex | None, config: DedupConfig
+) -> Unique | Duplicate:
+    """Decide new story, new version or duplicate (None: dedup skipped, every item is new)."""
+    incoming = cleaned.incoming()
     if index is None:
-        return Unique(cleaned, undeduplicated(cleaned.fingerprint))
-    decision = dedup(cleaned.fingerprint, index)
-    if decision.status == "new":
+        decision = Decision(
+            "new", story_uri(incoming.fingerprint), 1, incoming.fingerprint, incoming.created
+        )
+        return Unique(cleaned, decision)
+    decision = remember(incoming, decide(incoming, index, config), index)
+    if decision.status != "duplicate":
         return Unique(cleaned, decision)
     notice: dict[str, Any] = {
         "itemId": cleaned.item.id,
-        "duplicateOf": decision.uri,
+        "duplicateOf": decision.duplicate_of,
         "similarity": decision.similarity,
-        "reason": "exact",
+        "reason": decision.reason,
         "source": cleaned.item.source,
         "detectedAt": rfc3339(utc_now()),
     }
-    if cleaned.item.guid:
-        notice["guid"] = cleaned.item.guid
+    if incoming.guid:
+        notice["guid"] = incoming.guid
     return Duplicate(cleaned.item.id, notice)
 
 
@@ -190,13 +226,17 @@ def publish_step(unique: Unique, validate: bool) -> Published | DeadLetter:
 
 
 def run_chain(
-    data: bytes, index: MutableMapping[str, str] | None, max_bytes: int, validate: bool
+    data: bytes,
+    index: DedupIndex | None,
+    max_bytes: int,
+    validate: bool,
+    config: DedupConfig,
 ) -> Outcome:
     """Every stage in a row for one raw record: what ``newswire process`` does per item."""
     cleaned = clean_step(data, max_bytes)
     if isinstance(cleaned, DeadLetter):
         return cleaned
-    unique = dedup_step(cleaned, index)
+    unique = dedup_step(cleaned, index, config)
     if isinstance(unique, Duplicate):
         return unique
     return publish_step(unique, validate)

@@ -8,8 +8,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+from pipeline.dedup import DedupConfig
 
 LOCAL_HOST = "127.0.0.1"
 
@@ -47,6 +50,12 @@ class Settings:
     max_item_bytes: int = 4 * 1024 * 1024
     validate_stories: bool = True
     log_level: str = "info"
+    store: str = "rocksdb://"
+    """Where the worker keeps table state: ``rocksdb://`` (rocksdict, on disk) or ``memory://``."""
+    dedup_policy: str = "drop"
+    near_duplicate_threshold: float = 0.85
+    version_window_hours: int = 72
+    dedup_retention_days: int = 7
 
     @property
     def bootstrap(self) -> str:
@@ -81,6 +90,14 @@ class Settings:
         settings.check()
         return settings
 
+    def dedup_config(self) -> DedupConfig:
+        return DedupConfig(
+            near_threshold=self.near_duplicate_threshold,
+            policy="link" if self.dedup_policy == "link" else "drop",
+            version_window=timedelta(hours=self.version_window_hours),
+            retention=timedelta(days=self.dedup_retention_days),
+        )
+
     def as_environment(self) -> dict[str, str]:
         """These settings as ``NEWSWIRE_*`` variables, for a child process to load the same."""
         env = {}
@@ -100,6 +117,12 @@ class Settings:
             raise ConfigError("NEWSWIRE_MAX_ITEM_BYTES must be at least 1024")
         if not 0 < self.web_port < 65536:
             raise ConfigError("NEWSWIRE_WEB_PORT must be a TCP port")
+        if self.dedup_policy not in ("drop", "link"):
+            raise ConfigError("NEWSWIRE_DEDUP_POLICY must be drop or link")
+        if not 0 < self.near_duplicate_threshold <= 1:
+            raise ConfigError("NEWSWIRE_NEAR_DUPLICATE_THRESHOLD must be in (0, 1]")
+        if self.store not in ("rocksdb://", "memory://"):
+            raise ConfigError("NEWSWIRE_STORE must be rocksdb:// or memory://")
 
 
 def _convert(name: str, kind: Any, raw: str) -> Any:
@@ -109,6 +132,11 @@ def _convert(name: str, kind: Any, raw: str) -> Any:
             return int(raw)
         except ValueError:
             raise ConfigError(f"{variable} must be a whole number, not {raw!r}") from None
+    if kind in (float, "float"):
+        try:
+            return float(raw)
+        except ValueError:
+            raise ConfigError(f"{variable} must be a number, not {raw!r}") from None
     if kind in (bool, "bool"):
         lowered = raw.strip().lower()
         if lowered in ("1", "true", "yes", "on"):

@@ -1,60 +1,439 @@
-"""The dedup stage: is this article a story we already published?
+"""The dedup stage: for every cleaned item, a new story, a new version of a known story, or a
+duplicate.
 
-This is the exact-content form: a fingerprint of the normalised headline and body, looked up
-in an index (a Faust table in the worker, a dict in batch mode). Normalisation ignores case,
-whitespace and punctuation variants, and runs on cleaned text, so the boilerplate the clean
-stage removes never tells two copies apart.
+The rules, checked in this order:
+
+1. **Provider guid** seen before (same source): the same content or provider version again is
+   a *redelivery*, an older provider version is *stale* (both dropped with a notice); changed
+   content or a newer version is a **new version** of that story.
+2. **Exact duplicate**: the same normalised headline and body as any story or version (any
+   source, any guid): dropped, naming the story.
+3. **Same headline or same lead** (update markers aside) from the same source within the
+   version window, with the figures agreeing unless an update is marked: a **new version**
+   (a rewrite).
+4. **Near match** among the stories the LSH index proposes (MinHash estimate, verified, with
+   the figures in the two texts agreeing unless an update is marked):
+   - same source, within the version window: a **new version** (an update, write-thru,
+     correction or extension of the earlier text);
+   - another source, containment over the threshold: a **near duplicate**, dropped
+     (policy ``drop``) or published as its own story linked to the first (``link``).
+5. Otherwise a **new story**.
+
+Everything is held in three mappings that are Faust tables (changelog-backed, RocksDB) in
+the worker and dicts in batch mode; ``Sweeper`` and ``expire`` remove the stories whose last
+version is older than the retention window, with all their keys.
 """
 
 from __future__ import annotations
 
 import hashlib
-import unicodedata
-from collections.abc import MutableMapping
-from dataclasses import dataclass
-from typing import Literal
+import re
+from collections import Counter
+from collections.abc import Iterator, MutableMapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
 from pipeline.records import Article
+from pipeline.similarity import (
+    TextProfile,
+    band_keys,
+    containment,
+    normalised_words,
+    numbers_agree,
+)
 
 URI_PREFIX = "urn:newswire:story:"
+LEAD_WORDS = 15
+MAX_SINGLE_HIT_CANDIDATES = 8
+Status = Literal["new", "version", "duplicate"]
+Reason = Literal["redelivery", "stale", "exact", "near"]
+
+# Wire update markers, in the capitals agencies use, in a headline or opening paragraph.
+_UPDATE_MARKER = re.compile(
+    r"\b(?:UPDATE(?:\s*\d+)?|UPDATED|WRITETHRU|WRITE-THRU|WRITETHROUGH|CORRECTED|CORRECTION"
+    r"|CORRECTS|REFILE|REFILED|RECASTS|ADDS|ADVISORY|NEW LEAD|TOP WRITETHRU)\b"
+    r"|^(?:Correction|Corrected|Updated|Update)\b"
+)
 
 
-def normalised_text(article: Article) -> str:
-    """Headline and body, case-folded, with punctuation dropped and whitespace collapsed."""
-    text = f"{article.headline}\n{article.body}".casefold()
-    kept = (" " if unicodedata.category(ch)[0] in "PZC" else ch for ch in text)
-    return " ".join("".join(kept).split())
+@dataclass(frozen=True)
+class DedupConfig:
+    near_threshold: float = 0.85
+    """Containment from which another source's story is a near duplicate."""
+    version_threshold: float = 0.5
+    """Containment from which the same source's story is an earlier version."""
+    rewrite_threshold: float = 0.3
+    """Containment an unmarked rewrite under the same headline or lead must still keep."""
+    policy: Literal["drop", "link"] = "drop"
+    version_window: timedelta = timedelta(hours=72)
+    retention: timedelta = timedelta(days=7)
 
 
-def fingerprint(article: Article) -> str:
-    return hashlib.sha256(normalised_text(article).encode()).hexdigest()[:32]
+@dataclass
+class DedupIndex:
+    """The dedup state in three mappings, so that Faust tables or dicts can hold it.
+
+    ``stories``: story id -> ``StoryRecord`` as JSON; ``keys``: hashed lookup keys (content
+    fingerprint, provider guid, headline, lead) -> story id; ``bands``: LSH band key -> story
+    ids. Values are JSON-ready and always reassigned, never changed in place, so a changelog
+    sees every change.
+    """
+
+    stories: MutableMapping[str, dict[str, Any]] = field(default_factory=dict)
+    keys: MutableMapping[str, str] = field(default_factory=dict)
+    bands: MutableMapping[str, list[str]] = field(default_factory=dict)
 
 
-def story_uri(article_fingerprint: str) -> str:
-    return URI_PREFIX + article_fingerprint
+@dataclass
+class StoryRecord:
+    """What dedup keeps of a story: enough to compare, version and forget it."""
+
+    id: str
+    source: str
+    first_created: str
+    version: int
+    provider_version: str | None
+    seen: float
+    profile: TextProfile
+    keys: list[str]
+
+    @property
+    def uri(self) -> str:
+        return story_uri(self.id)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "src": self.source,
+            "first": self.first_created,
+            "v": self.version,
+            "pv": self.provider_version,
+            "seen": round(self.seen, 1),
+            **self.profile.to_json(),
+            "keys": self.keys,
+        }
+
+    @classmethod
+    def from_json(cls, story_id: str, value: dict[str, Any]) -> StoryRecord:
+        return cls(
+            story_id,
+            value["src"],
+            value["first"],
+            value["v"],
+            value["pv"],
+            value["seen"],
+            TextProfile.from_json(value),
+            list(value["keys"]),
+        )
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """What dedup needs of a cleaned item."""
+
+    source: str
+    guid: str | None
+    provider_version: str | None
+    fingerprint: str
+    profile: TextProfile
+    headline: str
+    opening: str
+    created: str
+    received: datetime
 
 
 @dataclass(frozen=True)
 class Decision:
-    """``new``: publish under ``uri`` as ``version``; ``duplicate``: ``uri`` is the original."""
-
-    status: Literal["new", "duplicate"]
+    status: Status
     uri: str
     version: int
     fingerprint: str
+    first_created: str
     similarity: float = 1.0
+    reason: Reason | None = None
+    version_of: str | None = None
+    duplicate_of: str | None = None
 
 
-def dedup(article_fingerprint: str, index: MutableMapping[str, str]) -> Decision:
-    """Decide and remember: the first item with a fingerprint is new, every later one repeats it."""
-    known = index.get(article_fingerprint)
-    if known is not None:
-        return Decision("duplicate", known, 1, article_fingerprint)
-    uri = story_uri(article_fingerprint)
-    index[article_fingerprint] = uri
-    return Decision("new", uri, 1, article_fingerprint)
+def fingerprint(article: Article) -> str:
+    """The exact-content key: headline and body as normalised words (case, whitespace and
+    punctuation variants do not count)."""
+    words = normalised_words(f"{article.headline}\n{article.body}")
+    return hashlib.sha256(" ".join(words).encode()).hexdigest()[:32]
 
 
-def undeduplicated(article_fingerprint: str) -> Decision:
-    """The decision when dedup is skipped (``process --skip-dedup``): every item is new."""
-    return Decision("new", story_uri(article_fingerprint), 1, article_fingerprint)
+def story_uri(story_id: str) -> str:
+    return URI_PREFIX + story_id
+
+
+def marks_update(headline: str, opening: str) -> bool:
+    return bool(_UPDATE_MARKER.search(headline) or _UPDATE_MARKER.search(opening[:200]))
+
+
+def _hashed(kind: str, *parts: str) -> str:
+    """A short lookup key: what it is a key of, and 64 bits of a hash of its parts."""
+    digest = hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).hexdigest()
+    return f"{kind}:{digest}"
+
+
+def fingerprint_key(article_fingerprint: str) -> str:
+    return f"f:{article_fingerprint[:16]}"
+
+
+def guid_key(source: str, guid: str) -> str:
+    return _hashed("g", source, guid)
+
+
+def rewrite_keys(incoming: Incoming) -> list[str]:
+    """The same source's story under the same headline, or opening with the same words (an
+    update keeps its lead), update markers aside."""
+    headline = normalised_words(_UPDATE_MARKER.sub(" ", incoming.headline))
+    lead = normalised_words(_UPDATE_MARKER.sub(" ", incoming.opening))[:LEAD_WORDS]
+    return [_hashed("h", incoming.source, *headline), _hashed("l", incoming.source, *lead)]
+
+
+def _version_tuple(version: str | None) -> tuple[int, ...] | None:
+    parts = re.findall(r"\d+", version or "")
+    return tuple(int(p) for p in parts) if parts else None
+
+
+def _add_to_list(mapping: MutableMapping[str, list[str]], key: str, value: str) -> None:
+    current = mapping.get(key) or []
+    if value not in current:
+        mapping[key] = [*current, value]
+
+
+def _remove_from_list(mapping: MutableMapping[str, list[str]], key: str, value: str) -> None:
+    current = mapping.get(key) or []
+    if value in current:
+        rest = [v for v in current if v != value]
+        if rest:
+            mapping[key] = rest
+        else:
+            del mapping[key]
+
+
+def _record(index: DedupIndex, story_id: str | None) -> StoryRecord | None:
+    value = index.stories.get(story_id) if story_id else None
+    return StoryRecord.from_json(story_id, value) if story_id and value else None
+
+
+def _similarity(incoming: Incoming, record: StoryRecord) -> float:
+    return containment(
+        incoming.profile.signature,
+        incoming.profile.size,
+        record.profile.signature,
+        record.profile.size,
+    )
+
+
+def _recent(record: StoryRecord, incoming: Incoming, config: DedupConfig) -> bool:
+    return incoming.received - datetime.fromtimestamp(record.seen, UTC) <= config.version_window
+
+
+def _duplicate(
+    record: StoryRecord,
+    incoming: Incoming,
+    reason: Reason,
+    similarity: float,
+) -> Decision:
+    return Decision(
+        "duplicate",
+        record.uri,
+        record.version,
+        incoming.fingerprint,
+        record.first_created,
+        similarity=round(similarity, 3),
+        reason=reason,
+        duplicate_of=record.uri,
+    )
+
+
+def _next_version(record: StoryRecord, incoming: Incoming, similarity: float) -> Decision:
+    return Decision(
+        "version",
+        record.uri,
+        record.version + 1,
+        incoming.fingerprint,
+        record.first_created,
+        similarity=round(similarity, 3),
+        version_of=record.uri,
+    )
+
+
+def _by_guid(record: StoryRecord, incoming: Incoming, index: DedupIndex) -> Decision:
+    if index.keys.get(fingerprint_key(incoming.fingerprint)) == record.id:
+        return _duplicate(record, incoming, "redelivery", 1.0)
+    new, old = _version_tuple(incoming.provider_version), _version_tuple(record.provider_version)
+    if new is not None and old is not None and new <= old:
+        return _duplicate(record, incoming, "redelivery" if new == old else "stale", 1.0)
+    return _next_version(record, incoming, 1.0)
+
+
+def _same_source_rewrite(
+    incoming: Incoming, index: DedupIndex, config: DedupConfig
+) -> Decision | None:
+    """A recent story of the same source under the same headline or with the same lead: a
+    rewrite, when an update is marked, or the text mostly stays and the figures agree."""
+    for key in rewrite_keys(incoming):
+        record = _record(index, index.keys.get(key))
+        if record is None or not _recent(record, incoming, config):
+            continue
+        score = _similarity(incoming, record)
+        if marks_update(incoming.headline, incoming.opening) or (
+            score >= config.rewrite_threshold
+            and numbers_agree(incoming.profile.numbers, record.profile.numbers)
+        ):
+            return _next_version(record, incoming, score)
+    return None
+
+
+def _candidates(incoming: Incoming, index: DedupIndex) -> list[tuple[float, StoryRecord]]:
+    """Stories sharing an LSH band, as (containment, record), most similar first.
+
+    Band buckets fill up as the index grows (16-bit keys), so when they propose many stories
+    only those sharing two bands or more are verified: a true near copy shares several, a
+    chance neighbour one. That keeps the decision cost flat up to millions of stories."""
+    hits: Counter[str] = Counter()
+    for key in band_keys(incoming.profile.signature):
+        hits.update(index.bands.get(key) or [])
+    ids = (
+        list(hits)
+        if len(hits) <= MAX_SINGLE_HIT_CANDIDATES
+        else [story_id for story_id, count in hits.items() if count >= 2]
+    )
+    found = []
+    for story_id in ids:
+        record = _record(index, story_id)
+        if record is not None and (score := _similarity(incoming, record)) > 0:
+            found.append((score, record))
+    return sorted(found, key=lambda entry: entry[0], reverse=True)
+
+
+def _near_match(incoming: Incoming, index: DedupIndex, config: DedupConfig) -> Decision | None:
+    update = marks_update(incoming.headline, incoming.opening)
+    for score, record in _candidates(incoming, index):
+        figures_agree = numbers_agree(incoming.profile.numbers, record.profile.numbers)
+        if record.source == incoming.source:
+            if (
+                score >= config.version_threshold
+                and _recent(record, incoming, config)
+                and (update or figures_agree)
+            ):
+                return _next_version(record, incoming, score)
+        elif score >= config.near_threshold and figures_agree:
+            if config.policy == "drop":
+                return _duplicate(record, incoming, "near", score)
+            return Decision(
+                "new",
+                "",
+                1,
+                incoming.fingerprint,
+                incoming.created,
+                similarity=round(score, 3),
+                reason="near",
+                duplicate_of=record.uri,
+            )
+    return None
+
+
+def decide(incoming: Incoming, index: DedupIndex, config: DedupConfig) -> Decision:
+    """Decide what ``incoming`` is; does not change the index (``remember`` does)."""
+    if incoming.guid:
+        record = _record(index, index.keys.get(guid_key(incoming.source, incoming.guid)))
+        if record is not None:
+            return _by_guid(record, incoming, index)
+    record = _record(index, index.keys.get(fingerprint_key(incoming.fingerprint)))
+    if record is not None:
+        return _duplicate(record, incoming, "exact", 1.0)
+    match = _same_source_rewrite(incoming, index, config) or _near_match(incoming, index, config)
+    return match or Decision("new", "", 1, incoming.fingerprint, incoming.created)
+
+
+def remember(incoming: Incoming, decision: Decision, index: DedupIndex) -> Decision:
+    """Record a new story or version in the index; returns the decision with the uri of a
+    new story filled in. Duplicates change nothing."""
+    if decision.status == "duplicate":
+        return decision
+    if decision.status == "version":
+        record = _record(index, decision.uri.removeprefix(URI_PREFIX))
+        assert record is not None
+        for key in band_keys(record.profile.signature):
+            _remove_from_list(index.bands, key, record.id)
+    else:
+        story_id = incoming.fingerprint[:16]
+        decision = replace(decision, uri=story_uri(story_id))
+        record = StoryRecord(
+            story_id, incoming.source, incoming.created, 1, None, 0.0, incoming.profile, []
+        )
+    record.version = decision.version
+    record.provider_version = incoming.provider_version
+    record.seen = incoming.received.timestamp()
+    record.profile = incoming.profile
+    new_keys = [fingerprint_key(incoming.fingerprint), *rewrite_keys(incoming)]
+    if incoming.guid:
+        new_keys.append(guid_key(incoming.source, incoming.guid))
+    for key in new_keys:
+        index.keys[key] = record.id
+    record.keys = [*record.keys, *(k for k in new_keys if k not in record.keys)]
+    index.stories[record.id] = record.to_json()
+    for key in band_keys(incoming.profile.signature):
+        _add_to_list(index.bands, key, record.id)
+    return decision
+
+
+def forget(index: DedupIndex, story_id: str) -> None:
+    """Remove a story and every key and band entry that points at it."""
+    record = _record(index, story_id)
+    if record is None:
+        return
+    for key in record.keys:
+        if index.keys.get(key) == story_id:
+            del index.keys[key]
+    for key in band_keys(record.profile.signature):
+        _remove_from_list(index.bands, key, story_id)
+    del index.stories[story_id]
+
+
+def _expired(index: DedupIndex, story_id: str, cutoff: float) -> bool:
+    value = index.stories.get(story_id)
+    return bool(value) and value["seen"] < cutoff  # type: ignore[index]
+
+
+def expire(index: DedupIndex, now: datetime, retention: timedelta) -> int:
+    """Forget every story whose last version is older than the retention window."""
+    cutoff = (now - retention).timestamp()
+    stale = [
+        story_id for story_id in list(index.stories.keys()) if _expired(index, story_id, cutoff)
+    ]
+    for story_id in stale:
+        forget(index, story_id)
+    return len(stale)
+
+
+class Sweeper:
+    """Expiry a few stories at a time, so that the worker never stops for a full scan: each
+    ``step`` looks at the next ``batch`` stories, cycling through the index."""
+
+    def __init__(self, index: DedupIndex, retention: timedelta, batch: int = 64) -> None:
+        self.index, self.retention, self.batch = index, retention, batch
+        self._ids: Iterator[str] | None = None
+
+    def step(self, now: datetime) -> int:
+        cutoff = (now - self.retention).timestamp()
+        stale = []
+        for _ in range(self.batch):
+            if self._ids is None:
+                self._ids = iter(self.index.stories.keys())
+            try:
+                story_id = next(self._ids)
+            except (StopIteration, RuntimeError):  # the end, or a dict changed under us
+                self._ids = None
+                break
+            if _expired(self.index, story_id, cutoff):
+                stale.append(story_id)
+        for story_id in stale:
+            forget(self.index, story_id)
+        if stale:
+            self._ids = None
+        return len(stale)

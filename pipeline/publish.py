@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pipeline.dedup import Decision
-from pipeline.records import Article, Enrichment, RawItem, Rejected, rfc3339
+from pipeline.records import (
+    Article,
+    Enrichment,
+    RawItem,
+    Rejected,
+    normalise_timestamp,
+    rfc3339,
+)
 from pipeline.validation import validation_error
-
-
-def normalise_timestamp(text: str | None) -> str | None:
-    """A provider's timestamp as RFC 3339 UTC; a bare date means its midnight UTC."""
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return rfc3339(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
 
 def _body(article: Article) -> dict[str, Any]:
@@ -66,7 +62,7 @@ def build_story(
         "uri": decision.uri,
         "type": "text",
         "version": str(decision.version),
-        "firstCreated": normalise_timestamp(article.created) or updated,
+        "firstCreated": decision.first_created,
         "versionCreated": updated,
         "pubStatus": article.pub_status or "usable",
         "headlines": headlines,
@@ -94,6 +90,10 @@ def build_story(
     }
     story.update({key: value for key, value in optional.items() if value not in (None, [])})
     dedup: dict[str, Any] = {"fingerprint": decision.fingerprint}
+    if decision.version_of:
+        dedup["versionOf"] = decision.version_of
+    if decision.duplicate_of:
+        dedup.update(duplicateOf=decision.duplicate_of, similarity=decision.similarity)
     newswire: dict[str, Any] = {
         "itemId": item.id,
         "source": item.source,

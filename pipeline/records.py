@@ -40,6 +40,18 @@ def parse_rfc3339(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def normalise_timestamp(text: str | None) -> str | None:
+    """A provider's timestamp as RFC 3339 UTC; a bare date means its midnight UTC; None when
+    it cannot be read."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return rfc3339(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+
+
 def new_item_id() -> str:
     return uuid.uuid4().hex
 

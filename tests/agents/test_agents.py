@@ -22,7 +22,9 @@ STORY = "A headline for agents\n\nThe first paragraph.\n\nThe second paragraph."
 
 @pytest.fixture()
 def newswire(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Newswire]:
-    settings = Settings.load({}, home=tmp_path_factory.mktemp("home"), app_id="agents-test")
+    settings = Settings.load(
+        {}, home=tmp_path_factory.mktemp("home"), app_id="agents-test", store="memory://"
+    )
     built = create_app(settings)
     built.app.finalize()
     built.app.flow_control.resume()

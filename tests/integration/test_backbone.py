@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
+import signal
 import urllib.request
 import uuid
+from dataclasses import replace
 
 import orjson
 import pytest
@@ -15,9 +18,16 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from agents.topics import TopicNames
 from pipeline.chain import item_id_for
+from pipeline.config import Settings
 from pipeline.validation import validation_error
 from tests.conftest import SAMPLES, SEED_HEADLINE, raw_item, run_newswire
-from tests.integration.conftest import WorkerProcess, environment, topic_records
+from tests.integration.conftest import (
+    WorkerProcess,
+    environment,
+    isolated,
+    start_worker,
+    topic_records,
+)
 
 pytestmark = pytest.mark.kafka
 
@@ -136,5 +146,31 @@ def test_topics_have_their_partitions_and_configs(worker: WorkerProcess) -> None
         return partitions, latest
 
     partitions, latest = asyncio.run(describe())
-    assert partitions == {name: settings.partitions for name in names.all()}
+    expected = {name: settings.partitions for name in names.all()} | {names.cleaned: 1}
+    assert partitions == expected
     assert latest["cleanup.policy"] == "compact"
+
+
+def test_dedup_state_survives_a_killed_worker(
+    kafka: Settings, tmp_path_factory: pytest.TempPathFactory, seed_text: str
+) -> None:
+    """SIGKILL, then a new worker with an empty state folder: it rebuilds the dedup tables
+    from their changelog topics and still knows the story."""
+    settings = isolated(kafka)
+    first_home = tmp_path_factory.mktemp("first")
+    worker = start_worker(replace(settings, home=first_home), first_home / "worker.log")
+    try:
+        original = raw_item(seed_text, source="upi")
+        assert worker.collect([original])[original.id].status == "published"
+    finally:
+        os.killpg(worker.process.pid, signal.SIGKILL)
+        worker.process.wait()
+    second_home = tmp_path_factory.mktemp("second")
+    restarted = start_worker(replace(settings, home=second_home), second_home / "worker.log")
+    try:
+        again = raw_item(seed_text, source="other-feed")
+        outcome = restarted.collect([again])[again.id]
+        assert outcome.status == "duplicate"
+        assert outcome.value["reason"] == "exact"
+    finally:
+        restarted.stop()

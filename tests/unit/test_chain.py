@@ -8,6 +8,7 @@ import orjson
 import pytest
 
 from pipeline.chain import DeadLetter, Duplicate, Published, run_chain
+from pipeline.dedup import DedupConfig, DedupIndex
 from pipeline.validation import validation_error
 from tests.conftest import SEED_HEADLINE, raw_item
 
@@ -15,8 +16,11 @@ MAX_BYTES = 1024 * 1024
 STORY = "A headline for the test\n\nThe first paragraph of the story.\n\nThe second one."
 
 
-def run(data: bytes, index: dict[str, str] | None = None) -> Published | Duplicate | DeadLetter:
-    return run_chain(data, {} if index is None else index, MAX_BYTES, validate=True)
+CONFIG = DedupConfig()
+
+
+def run(data: bytes, index: DedupIndex | None = None) -> Published | Duplicate | DeadLetter:
+    return run_chain(data, DedupIndex() if index is None else index, MAX_BYTES, True, CONFIG)
 
 
 def test_seed_is_published_as_a_valid_story(seed_text: str) -> None:
@@ -35,7 +39,7 @@ def test_seed_is_published_as_a_valid_story(seed_text: str) -> None:
 
 
 def test_same_content_again_is_a_duplicate_of_the_first_story() -> None:
-    index: dict[str, str] = {}
+    index = DedupIndex()
     first = run(raw_item(STORY).to_json(), index)
     again = run(
         raw_item("  " + STORY.upper().replace(".", " .") + "\n\nAdvertisement").to_json(), index
@@ -47,7 +51,7 @@ def test_same_content_again_is_a_duplicate_of_the_first_story() -> None:
 
 
 def test_a_different_story_is_not_a_duplicate() -> None:
-    index: dict[str, str] = {}
+    index = DedupIndex()
     run(raw_item(STORY).to_json(), index)
     other = run(raw_item(STORY.replace("second", "third")).to_json(), index)
     assert isinstance(other, Published)
@@ -55,8 +59,8 @@ def test_a_different_story_is_not_a_duplicate() -> None:
 
 def test_skip_dedup_publishes_every_copy() -> None:
     data = raw_item(STORY).to_json()
-    assert isinstance(run_chain(data, None, MAX_BYTES, True), Published)
-    assert isinstance(run_chain(data, None, MAX_BYTES, True), Published)
+    assert isinstance(run_chain(data, None, MAX_BYTES, True, CONFIG), Published)
+    assert isinstance(run_chain(data, None, MAX_BYTES, True, CONFIG), Published)
 
 
 @pytest.mark.parametrize(
@@ -96,7 +100,7 @@ def test_bad_input_becomes_a_dead_letter_with_the_original_bytes(
 
 def test_an_item_over_the_size_limit_is_rejected_before_parsing() -> None:
     data = raw_item("x" * 2000).to_json()
-    outcome = run_chain(data, {}, 1024, True)
+    outcome = run_chain(data, DedupIndex(), 1024, True, CONFIG)
     assert isinstance(outcome, DeadLetter)
     assert "over the limit of 1024" in outcome.letter["reason"]
 

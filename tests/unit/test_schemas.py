@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from pipeline.chain import Published, run_chain
+from pipeline.dedup import DedupConfig, DedupIndex
 from pipeline.publish import check_story
 from pipeline.records import Rejected
 from pipeline.validation import load_schema, validation_error
@@ -17,7 +18,11 @@ from tests.conftest import raw_item
 @pytest.fixture()
 def story() -> dict[str, Any]:
     outcome = run_chain(
-        raw_item("Headline here\n\nBody paragraph one.\n\nTwo.").to_json(), {}, 1 << 20, True
+        raw_item("Headline here\n\nBody paragraph one.\n\nTwo.").to_json(),
+        DedupIndex(),
+        1 << 20,
+        True,
+        DedupConfig(),
     )
     assert isinstance(outcome, Published)
     return outcome.story

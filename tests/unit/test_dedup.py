@@ -1,0 +1,240 @@
+"""Every dedup rule, both ways: what must be recognised, and what must not be merged."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from pipeline.chain import Cleaned, Duplicate, Unique, clean_step, dedup_step
+from pipeline.dedup import DedupConfig, DedupIndex, Sweeper, expire
+from pipeline.records import rfc3339
+from tests.conftest import raw_item
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+PARAGRAPHS = [
+    "The city council voted 7-2 on Tuesday to approve a new budget of 48 million dollars "
+    "for the coming year, after three hours of debate.",
+    "Mayor Ana Ruiz said the budget would pay for 12 new teachers and the repair of the "
+    "bridge over the river, closed since March.",
+    "Opponents said the plan relied on a tax rise that residents had rejected twice, and "
+    "promised to challenge it in court.",
+    "The budget takes effect on July 1, the council said in a statement released after the vote.",
+]
+HEADLINE = "Council approves budget after long debate"
+
+
+class Desk:
+    """Items delivered in order through clean and dedup, one index for all."""
+
+    def __init__(self, config: DedupConfig | None = None) -> None:
+        self.index = DedupIndex()
+        self.config = config or DedupConfig()
+        self.clock = START
+
+    def deliver(
+        self,
+        headline: str,
+        paragraphs: list[str],
+        source: str = "agency-a",
+        after: timedelta = timedelta(minutes=10),
+        **fields: str,
+    ) -> Unique | Duplicate:
+        self.clock += after
+        content = headline + "\n\n" + "\n\n".join(paragraphs)
+        item = raw_item(content, source=source, receivedAt=rfc3339(self.clock), **fields)
+        cleaned = clean_step(item.to_json(), 1 << 20)
+        assert isinstance(cleaned, Cleaned)
+        return dedup_step(cleaned, self.index, self.config)
+
+
+def status(result: Unique | Duplicate) -> str:
+    if isinstance(result, Duplicate):
+        return f"duplicate:{result.notice['reason']}"
+    return result.decision.status
+
+
+def test_first_item_is_a_new_story_version_one() -> None:
+    first = Desk().deliver(HEADLINE, PARAGRAPHS)
+    assert isinstance(first, Unique)
+    assert (first.decision.status, first.decision.version) == ("new", 1)
+
+
+def test_redelivery_of_the_same_guid_and_version_is_dropped() -> None:
+    desk = Desk()
+    first = desk.deliver(HEADLINE, PARAGRAPHS, guid="g1", version="1")
+    again = desk.deliver(HEADLINE, PARAGRAPHS, guid="g1", version="1")
+    assert isinstance(first, Unique) and isinstance(again, Duplicate)
+    assert again.notice["reason"] == "redelivery"
+    assert again.notice["duplicateOf"] == first.decision.uri
+
+
+def test_newer_provider_version_is_a_new_version_and_older_one_is_stale() -> None:
+    desk = Desk()
+    first = desk.deliver(HEADLINE, PARAGRAPHS, guid="g1", version="2")
+    fixed = [*PARAGRAPHS[:3], "The budget takes effect on August 1, the council said."]
+    update = desk.deliver(HEADLINE, fixed, guid="g1", version="3")
+    stale = desk.deliver(HEADLINE, PARAGRAPHS[:2], guid="g1", version="1")
+    assert isinstance(first, Unique) and isinstance(update, Unique)
+    assert update.decision.status == "version"
+    assert (update.decision.uri, update.decision.version) == (first.decision.uri, 2)
+    assert update.decision.version_of == first.decision.uri
+    assert update.decision.first_created == first.decision.first_created
+    assert status(stale) == "duplicate:stale"
+
+
+def test_changed_content_under_the_same_guid_without_versions_is_a_version() -> None:
+    desk = Desk()
+    desk.deliver(HEADLINE, PARAGRAPHS, guid="g1")
+    assert status(desk.deliver(HEADLINE, PARAGRAPHS[:3], guid="g1")) == "version"
+
+
+def test_exact_copy_from_another_source_with_other_boilerplate_is_a_duplicate() -> None:
+    desk = Desk()
+    first = desk.deliver(HEADLINE, PARAGRAPHS)
+    noisy = ["  " + p.replace(". ", ".  ") for p in PARAGRAPHS] + ["Advertisement"]
+    copy = desk.deliver(HEADLINE.upper(), noisy, source="agency-b", guid="b-77")
+    assert isinstance(first, Unique) and isinstance(copy, Duplicate)
+    assert copy.notice["reason"] == "exact"
+    assert copy.notice["duplicateOf"] == first.decision.uri
+
+
+@pytest.mark.parametrize(
+    ("headline", "paragraphs"),
+    [
+        ("UPDATE 1-" + HEADLINE, [*PARAGRAPHS, "Councillor Tom Reed said the vote was a mistake."]),
+        (HEADLINE, [*PARAGRAPHS, "Councillor Tom Reed said the vote was a mistake."]),
+        ("CORRECTED-" + HEADLINE, [PARAGRAPHS[0].replace("7-2", "6-3"), *PARAGRAPHS[1:]]),
+        (
+            "Budget passes as opponents vow court fight",
+            [PARAGRAPHS[0], PARAGRAPHS[2], PARAGRAPHS[1], PARAGRAPHS[3]],
+        ),
+    ],
+    ids=["marked-extension", "unmarked-extension", "correction", "rewrite-new-headline"],
+)
+def test_updates_from_the_same_source_without_guid_are_versions(
+    headline: str, paragraphs: list[str]
+) -> None:
+    desk = Desk()
+    first = desk.deliver(HEADLINE, PARAGRAPHS)
+    update = desk.deliver(headline, paragraphs)
+    assert isinstance(first, Unique) and isinstance(update, Unique)
+    assert update.decision.status == "version"
+    assert update.decision.uri == first.decision.uri
+
+
+def test_an_update_after_the_version_window_is_a_new_story() -> None:
+    desk = Desk(DedupConfig(version_window=timedelta(hours=24)))
+    desk.deliver(HEADLINE, PARAGRAPHS)
+    late = desk.deliver(
+        HEADLINE,
+        [*PARAGRAPHS, "A new paragraph, days later, on the appeal."],
+        after=timedelta(days=3),
+    )
+    assert status(late) == "new"
+
+
+def test_resyndicated_copy_with_a_new_intro_is_a_near_duplicate() -> None:
+    desk = Desk()
+    first = desk.deliver(HEADLINE, PARAGRAPHS)
+    intro = "(Agency C) -- This story first appeared in the Riverside Gazette."
+    copy = desk.deliver("Riverside council backs budget", [intro, *PARAGRAPHS], source="agency-c")
+    assert isinstance(first, Unique) and isinstance(copy, Duplicate)
+    assert copy.notice["reason"] == "near"
+    assert 0.85 <= copy.notice["similarity"] <= 1.0
+
+
+def test_link_policy_publishes_the_copy_linked_to_the_first() -> None:
+    desk = Desk(DedupConfig(policy="link"))
+    first = desk.deliver(HEADLINE, PARAGRAPHS)
+    copy = desk.deliver(
+        "Riverside council backs budget",
+        ["(Agency C) -- Reprinted.", *PARAGRAPHS],
+        source="agency-c",
+    )
+    assert isinstance(first, Unique) and isinstance(copy, Unique)
+    assert copy.decision.status == "new"
+    assert copy.decision.uri != first.decision.uri
+    assert copy.decision.duplicate_of == first.decision.uri
+
+
+REPORT = [
+    "NEW YORK (Wire) -- The Dow Jones Industrial Average {a} {b} points, or {c} percent, to "
+    "{d} on {day}, while the S&P 500 moved {e} percent to {f}.",
+    "The Nasdaq Composite ended at {g}, and the yield on the 10-year Treasury note stood at "
+    "{h} percent, traders said.",
+]
+
+
+@pytest.mark.parametrize("source", ["agency-a", "agency-b"])
+def test_daily_reports_from_one_template_are_distinct_stories(source: str) -> None:
+    desk = Desk()
+    monday = dict(
+        a="rose",
+        b="112",
+        c="0.3",
+        d="38,410",
+        day="Monday",
+        e="0.4",
+        f="5,120",
+        g="16,020",
+        h="4.21",
+    )
+    tuesday = dict(
+        a="fell",
+        b="87",
+        c="0.2",
+        d="38,323",
+        day="Tuesday",
+        e="0.1",
+        f="5,115",
+        g="15,980",
+        h="4.25",
+    )
+    headline = "Stocks close as investors weigh rate outlook"
+    first = desk.deliver(headline, [p.format(**monday) for p in REPORT])
+    second = desk.deliver(
+        headline, [p.format(**tuesday) for p in REPORT], source=source, after=timedelta(days=1)
+    )
+    assert status(first) == "new"
+    assert status(second) == "new"
+
+
+def test_two_stories_on_the_same_topic_are_distinct() -> None:
+    desk = Desk()
+    desk.deliver(HEADLINE, PARAGRAPHS)
+    other = [
+        "Teachers in the city said on Wednesday they would strike next month over pay, a day "
+        "after the council passed its budget.",
+        "The union said 80 percent of members backed the strike in a ballot.",
+    ]
+    assert status(desk.deliver("Teachers to strike over pay", other)) == "new"
+    assert status(desk.deliver("Teachers to strike over pay", other, source="agency-b")) == (
+        "duplicate:exact"
+    )
+
+
+def test_expired_stories_leave_every_mapping() -> None:
+    desk = Desk()
+    desk.deliver(HEADLINE, PARAGRAPHS, guid="g1")
+    assert desk.index.stories and desk.index.keys and desk.index.bands
+    assert expire(desk.index, START + timedelta(days=3), timedelta(days=7)) == 0
+    assert expire(desk.index, START + timedelta(days=9), timedelta(days=7)) == 1
+    mappings = (desk.index.stories, desk.index.keys, desk.index.bands)
+    assert [dict(m) for m in mappings] == [{}, {}, {}]
+    assert status(desk.deliver(HEADLINE, PARAGRAPHS, guid="g1")) == "new"
+
+
+def test_the_sweeper_expires_a_few_stories_at_a_time_and_keeps_fresh_ones() -> None:
+    desk = Desk()
+    for number in range(10):
+        desk.deliver(
+            f"Story number {number} of the day",
+            [f"Text of story {number} here."],
+            after=timedelta(days=1),
+        )
+    sweeper = Sweeper(desk.index, timedelta(days=7), batch=3)
+    now = desk.clock + timedelta(hours=1)
+    forgotten = sum(sweeper.step(now) for _ in range(20))
+    assert forgotten == 3  # the stories delivered more than seven days before ``now``
+    assert len(desk.index.stories) == 7
