@@ -7,6 +7,7 @@ client can read every topic.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,11 +27,13 @@ from pipeline.chain import (
 )
 from pipeline.config import Settings
 from pipeline.dedup import DedupIndex, Sweeper
+from pipeline.enrich import enrichment_for
 from pipeline.ingest import is_raw_item_json, raw_item_from_json, raw_items_from_document
 from pipeline.records import RawItem, Rejected, utc_now
 from pipeline.validation import SchemaName, schema_header
 
 JSON = b"application/json"
+ENRICH_WINDOW_S = 0.05
 
 
 def headers(schema: SchemaName | None) -> dict[str, bytes]:
@@ -126,6 +129,7 @@ def create_app(settings: Settings) -> Newswire:
         }
     )
     dedup_config = settings.dedup_config()
+    enrich = enrichment_for(settings)
     sweeper = Sweeper(dedup_index, dedup_config.retention)
 
     @app.agent(topics.raw, name="clean")
@@ -159,14 +163,20 @@ def create_app(settings: Settings) -> Newswire:
 
     @app.agent(topics.unique, name="publish")
     async def publish_agent(stream: faust.StreamT[bytes]) -> None:
-        async for data in stream:
-            result = publish_step(Unique.from_json(data), settings.validate_stories)
-            if isinstance(result, DeadLetter):
-                await send_dead_letter(topics, result)
-                continue
-            key, value = result.story["uri"].encode(), orjson.dumps(result.story)
-            await topics.structured.send(key=key, value=value, headers=headers("story"))
-            await topics.latest.send(key=key, value=value, headers=headers("story"))
+        loop = asyncio.get_running_loop()
+        async for batch in stream.take(settings.enrich_batch, within=ENRICH_WINDOW_S):
+            uniques = [Unique.from_json(data) for data in batch]
+            articles = [unique.cleaned.article for unique in uniques]
+            # The model runs off the event loop, so heartbeats and commits go on meanwhile.
+            enrichments = await loop.run_in_executor(None, enrich, articles)
+            for unique, enrichment in zip(uniques, enrichments, strict=True):
+                result = publish_step(unique, enrichment, settings.validate_stories)
+                if isinstance(result, DeadLetter):
+                    await send_dead_letter(topics, result)
+                    continue
+                key, value = result.story["uri"].encode(), orjson.dumps(result.story)
+                await topics.structured.send(key=key, value=value, headers=headers("story"))
+                await topics.latest.send(key=key, value=value, headers=headers("story"))
 
     _register_web(app, topics)
     return Newswire(app, topics)

@@ -16,6 +16,7 @@ from agents.clients import KafkaUnavailable, read_topic, render_record, send_raw
 from pipeline.chain import DeadLetter, Duplicate, Published, run_chain
 from pipeline.config import ConfigError, Settings
 from pipeline.dedup import DedupIndex
+from pipeline.enrich import enrichment_for
 from pipeline.ingest import InputError, InputFailure, read_inputs
 from pipeline.records import FORMATS, RawItem
 
@@ -133,6 +134,7 @@ def cmd_process(args: argparse.Namespace) -> int:
     settings = _settings(args)
     index = None if args.skip_dedup else DedupIndex()
     config = settings.dedup_config()
+    enrich = enrichment_for(settings)
     unreadable = 0
     for entry in read_inputs(args.paths, format=args.format, source=args.source):
         if isinstance(entry, InputFailure):
@@ -143,7 +145,12 @@ def cmd_process(args: argparse.Namespace) -> int:
                 sys.stdout.write(orjson.dumps(line).decode() + "\n")
             continue
         outcome = run_chain(
-            entry.to_json(), index, settings.max_item_bytes, settings.validate_stories, config
+            entry.to_json(),
+            index,
+            settings.max_item_bytes,
+            settings.validate_stories,
+            config,
+            enrich,
         )
         if args.emit == "all":
             sys.stdout.write(orjson.dumps(_outcome_line(outcome)).decode() + "\n")

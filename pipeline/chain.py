@@ -22,10 +22,11 @@ from pipeline.dedup import (
     remember,
     story_uri,
 )
-from pipeline.enrich import enrich
+from pipeline.enrich import EnrichMany, no_enrichment
 from pipeline.publish import build_story, check_story
 from pipeline.records import (
     Article,
+    Enrichment,
     RawItem,
     Rejected,
     dead_letter,
@@ -211,11 +212,11 @@ def dedup_step(
     return Duplicate(cleaned.item.id, notice)
 
 
-def publish_step(unique: Unique, validate: bool) -> Published | DeadLetter:
-    """Enrich and build the story; with ``validate``, check it against the story schema."""
+def publish_step(unique: Unique, enrichment: Enrichment, validate: bool) -> Published | DeadLetter:
+    """Build the story from the article, its decision and its enrichment; with ``validate``,
+    check it against the story schema."""
     item = unique.cleaned.item
     try:
-        enrichment = enrich(unique.cleaned.article)
         story = build_story(item, unique.cleaned.article, unique.decision, enrichment, utc_now())
         if validate:
             check_story(story)
@@ -231,6 +232,7 @@ def run_chain(
     max_bytes: int,
     validate: bool,
     config: DedupConfig,
+    enrich: EnrichMany = no_enrichment,
 ) -> Outcome:
     """Every stage in a row for one raw record: what ``newswire process`` does per item."""
     cleaned = clean_step(data, max_bytes)
@@ -239,4 +241,4 @@ def run_chain(
     unique = dedup_step(cleaned, index, config)
     if isinstance(unique, Duplicate):
         return unique
-    return publish_step(unique, validate)
+    return publish_step(unique, enrich([cleaned.article])[0], validate)

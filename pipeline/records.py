@@ -196,10 +196,14 @@ class Entity:
 
 @dataclass(frozen=True)
 class Enrichment:
-    """What the enrich stage adds to an article."""
+    """What the enrich stage adds to an article; ``status`` says whether it ran ("enriched")
+    or why not ("skipped": no model for the story's language)."""
 
     entities: list[Entity] = field(default_factory=list)
     quotes: list[dict[str, Any]] = field(default_factory=list)
+    language: str | None = None
+    status: str = "enriched"
+    model: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -210,12 +214,10 @@ class Enrichment:
             "quotes": self.quotes,
         }
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Enrichment:
-        return cls(
-            entities=[Entity(**entity) for entity in data.get("entities", [])],
-            quotes=list(data.get("quotes", [])),
-        )
+    def summary(self) -> dict[str, Any]:
+        """The ``newswire.enrichment`` object of a story."""
+        found = {"status": self.status, "language": self.language, "model": self.model}
+        return {k: v for k, v in found.items() if v is not None}
 
 
 def dead_letter(item_id: str, stage: Stage, reason: str, original: bytes) -> dict[str, Any]:

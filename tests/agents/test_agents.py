@@ -23,7 +23,11 @@ STORY = "A headline for agents\n\nThe first paragraph.\n\nThe second paragraph."
 @pytest.fixture()
 def newswire(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Newswire]:
     settings = Settings.load(
-        {}, home=tmp_path_factory.mktemp("home"), app_id="agents-test", store="memory://"
+        {},
+        home=tmp_path_factory.mktemp("home"),
+        app_id="agents-test",
+        store="memory://",
+        enrich=False,
     )
     built = create_app(settings)
     built.app.finalize()
@@ -54,7 +58,7 @@ async def test_clean_agent_sends_bad_bytes_to_rejected_and_keeps_going(newswire:
         await agent.put(raw_item(STORY).to_json())
     (letter,) = sent(newswire, "rejected")
     assert orjson.loads(letter["value"])["stage"] == "decode"  # type: ignore[arg-type]
-    assert letter["headers"]["schema"] == b"newswire.dead-letter/1.0.0"  # type: ignore[index]
+    assert letter["headers"]["schema"] == b"newswire.dead-letter/1.1.0"  # type: ignore[index]
     assert len(sent(newswire, "cleaned")) == 1
 
 
@@ -77,7 +81,7 @@ async def test_dedup_then_publish(newswire: Newswire) -> None:
     assert story_record["key"] == story["uri"].encode() == latest_record["key"]
     assert story_record["headers"] == {  # type: ignore[comparison-overlap]
         "content-type": b"application/json",
-        "schema": b"newswire.story/1.0.0",
+        "schema": b"newswire.story/1.1.0",
     }
     notice = orjson.loads(duplicate["value"])  # type: ignore[arg-type]
     assert notice["duplicateOf"] == story["uri"]

