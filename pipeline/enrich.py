@@ -91,7 +91,12 @@ def load_enricher(model: str = "", dictionary: Path | None = None) -> Enricher:
     warmed up so that the first story does not pay for lazy loading."""
     name = spacy_model_name(model)
     enricher = Enricher(spacy_recogniser(name), Gazetteer(dictionary), name)
-    warm = Article(headline="Warm-up", paragraphs=["Jane Doe met officials in Paris, France."])
+    warm = Article(
+        headline="Warm-up",
+        paragraphs=[
+            'Jane Doe met officials of Ohio in Paris, France, and said: "Hello to you all."'
+        ],
+    )
     enricher.enrich(warm)
     enricher.cache = ParagraphCache(enricher.cache.size)
     return enricher

