@@ -52,6 +52,9 @@ def test_seed_becomes_one_story_and_its_copy_a_duplicate(
     assert "Advertisement" not in body and "Latest Headlines" not in body
     assert outcomes[again.id].status == "duplicate"
     assert outcomes[again.id].value["duplicateOf"] == story["uri"]
+    people = {entry["name"] for entry in story["people"]}  # type: ignore[union-attr]
+    assert {"Richard Moore", "Vladimir Putin"} <= people
+    assert story["newswire"]["enrichment"]["status"] == "enriched"  # type: ignore[index]
     structured = TopicNames.for_settings(worker.settings).structured
     headlines = [s["headlines"][0]["value"] for s in topic_records(worker.settings, structured)]
     assert headlines.count(SEED_HEADLINE) == 1
