@@ -15,6 +15,7 @@ import faust
 import orjson
 from faust.web import Request, Response, View
 
+from agents.subscriptions import register_subscriptions
 from agents.topics import DEDUP_PARTITIONS, TopicNames
 from pipeline.chain import (
     Cleaned,
@@ -130,6 +131,16 @@ def create_app(settings: Settings) -> Newswire:
     )
     dedup_config = settings.dedup_config()
     enrich = enrichment_for(settings)
+    route = register_subscriptions(app, settings)
+    # The last version published per story uri, keyed and partitioned like the unique topic,
+    # so that a replay after a crash does not publish a version twice.
+    published = app.Table(
+        "published-versions",
+        partitions=settings.partitions,
+        key_type=bytes,
+        value_type=int,
+        use_partitioner=True,
+    )
     sweeper = Sweeper(dedup_index, dedup_config.retention)
 
     @app.agent(topics.raw, name="clean")
@@ -170,13 +181,19 @@ def create_app(settings: Settings) -> Newswire:
             # The model runs off the event loop, so heartbeats and commits go on meanwhile.
             enrichments = await loop.run_in_executor(None, enrich, articles)
             for unique, enrichment in zip(uniques, enrichments, strict=True):
+                key = unique.decision.uri.encode()
+                if (published.get(key) or 0) >= unique.decision.version:
+                    continue  # this version went out before a restart
                 result = publish_step(unique, enrichment, settings.validate_stories)
                 if isinstance(result, DeadLetter):
                     await send_dead_letter(topics, result)
                     continue
                 key, value = result.story["uri"].encode(), orjson.dumps(result.story)
-                await topics.structured.send(key=key, value=value, headers=headers("story"))
-                await topics.latest.send(key=key, value=value, headers=headers("story"))
+                story_headers = headers("story")
+                await topics.structured.send(key=key, value=value, headers=story_headers)
+                await topics.latest.send(key=key, value=value, headers=story_headers)
+                await route(result.story, value, story_headers)
+                published[key] = unique.decision.version
 
     _register_web(app, topics)
     return Newswire(app, topics)

@@ -19,6 +19,7 @@ from pipeline.dedup import DedupIndex
 from pipeline.enrich import enrichment_for
 from pipeline.ingest import InputError, InputFailure, read_inputs
 from pipeline.records import FORMATS, RawItem
+from pipeline.subscriptions import FilterError, Subscription, SubscriptionIndex, parse_filter
 
 
 class CommandError(RuntimeError):
@@ -91,10 +92,17 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def cmd_tail(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    wanted = (
+        SubscriptionIndex([Subscription("tail", parse_filter(args.filter))])
+        if args.filter
+        else None
+    )
     count = 0
 
     def emit(value: bytes | None) -> bool:
         nonlocal count
+        if wanted is not None and not _story_matches(wanted, value):
+            return True
         print(render_record(value), flush=True)
         count += 1
         return args.max is None or count < args.max
@@ -111,6 +119,14 @@ def cmd_tail(args: argparse.Namespace) -> int:
         )
     )
     return 0
+
+
+def _story_matches(index: SubscriptionIndex, value: bytes | None) -> bool:
+    try:
+        story = orjson.loads(value or b"")
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(story, dict) and "newswire" in story and bool(index.match(story))
 
 
 def _outcome_line(outcome: Published | Duplicate | DeadLetter) -> dict[str, Any]:
@@ -217,6 +233,11 @@ def build_parser() -> argparse.ArgumentParser:
     tail.add_argument(
         "--timeout", type=float, metavar="S", help="stop after S seconds without a new record"
     )
+    tail.add_argument(
+        "--filter",
+        metavar="FILTER",
+        help="only stories that match a subscription filter, e.g. 'entities=MI6;places=RU,UA'",
+    )
     tail.set_defaults(handler=cmd_tail)
 
     process = commands.add_parser(
@@ -247,6 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         CommandError,
         InputError,
         KafkaUnavailable,
+        FilterError,
         localkafka.BrokerError,
     ) as error:
         print(f"newswire: {error}", file=sys.stderr)

@@ -93,6 +93,7 @@ def server_properties(settings: Settings, data_dir: Path) -> str:
         "share.coordinator.state.topic.min.isr": "1",
         "group.initial.rebalance.delay.ms": "0",
         "log.cleaner.dedupe.buffer.size": str(8 * 1024 * 1024),
+        "log.cleaner.backoff.ms": "2000",
         "message.max.bytes": str(MESSAGE_MAX_BYTES),
         "replica.fetch.max.bytes": str(MESSAGE_MAX_BYTES),
     }

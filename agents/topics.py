@@ -30,6 +30,7 @@ class TopicNames:
     latest: str
     duplicates: str
     rejected: str
+    subscription_commands: str
 
     @classmethod
     def for_settings(cls, settings: Settings) -> TopicNames:
@@ -42,41 +43,58 @@ class TopicNames:
             latest=f"{prefix}stories.latest",
             duplicates=f"{prefix}wire.duplicates",
             rejected=f"{prefix}wire.rejected",
+            subscription_commands=f"{prefix}newswire.internal.subscriptions",
         )
 
     def all(self) -> list[str]:
         return [getattr(self, field.name) for field in fields(self)]
 
 
-def topic_configs(names: TopicNames) -> dict[str, dict[str, str]]:
-    """Per-topic configs; everything else takes the cluster's defaults."""
-    week = str(7 * DAY_MS)
+def subscription_topic(settings: Settings, name: str) -> str:
+    """The topic a saved subscription's stories go to."""
+    return f"{settings.topic_prefix}subscriptions.{name}"
+
+
+TopicSpec = tuple[int, dict[str, str]]
+
+
+def topic_specs(settings: Settings) -> dict[str, TopicSpec]:
+    """Every topic with its partition count and config; the rest is the cluster's default."""
+    names = TopicNames.for_settings(settings)
+    week = {"retention.ms": str(7 * DAY_MS)}
+    month = {"retention.ms": str(30 * DAY_MS)}
+    compacted = {
+        "cleanup.policy": "compact",
+        "min.cleanable.dirty.ratio": "0.1",
+        "segment.ms": str(settings.latest_segment_ms),
+    }
+    n = settings.partitions
     return {
-        names.raw: {"retention.ms": week},
-        names.cleaned: {"retention.ms": week},
-        names.unique: {"retention.ms": week},
-        names.structured: {"retention.ms": str(30 * DAY_MS)},
-        names.latest: {"cleanup.policy": "compact", "min.compaction.lag.ms": "60000"},
-        names.duplicates: {"retention.ms": week},
-        names.rejected: {"retention.ms": str(30 * DAY_MS)},
+        names.raw: (n, week),
+        names.cleaned: (DEDUP_PARTITIONS, week),
+        names.unique: (n, week),
+        names.structured: (n, month),
+        names.latest: (n, compacted),
+        names.duplicates: (n, week),
+        names.rejected: (n, month),
+        names.subscription_commands: (1, {"cleanup.policy": "compact"}),
     }
 
 
-async def ensure_topics(settings: Settings) -> list[str]:
-    """Create any missing topic with its partition count and config; returns those created."""
-    names = TopicNames.for_settings(settings)
+def subscription_spec(settings: Settings) -> TopicSpec:
+    return settings.partitions, {"retention.ms": str(30 * DAY_MS)}
+
+
+async def ensure_topics(settings: Settings, specs: dict[str, TopicSpec] | None = None) -> list[str]:
+    """Create any missing topic (by default all of ``topic_specs``); returns those created."""
+    specs = topic_specs(settings) if specs is None else specs
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, request_timeout_ms=15000)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         wanted = [
-            NewTopic(
-                name,
-                DEDUP_PARTITIONS if name == names.cleaned else settings.partitions,
-                settings.replication_factor,
-                topic_configs=config,
-            )
-            for name, config in topic_configs(names).items()
+            NewTopic(name, partitions, settings.replication_factor, topic_configs=config)
+            for name, (partitions, config) in specs.items()
             if name not in existing
         ]
         if wanted:

@@ -63,6 +63,10 @@ class Settings:
     entity_dictionary: str = ""
     """A JSON or YAML file of known entities added to the shipped newsroom dictionary."""
     enrich_batch: int = 32
+    latest_segment_ms: int = 3_600_000
+    """How soon stories.latest rolls a segment, so that the log cleaner can compact it."""
+    subscriptions_file: str = ""
+    """A JSON or YAML file of saved subscriptions loaded when the worker starts."""
     """Stories the worker sends through the model together (within 50 ms)."""
 
     @property

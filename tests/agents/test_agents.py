@@ -85,3 +85,16 @@ async def test_dedup_then_publish(newswire: Newswire) -> None:
     }
     notice = orjson.loads(duplicate["value"])  # type: ignore[arg-type]
     assert notice["duplicateOf"] == story["uri"]
+
+
+async def test_a_replayed_version_is_not_published_twice(newswire: Newswire) -> None:
+    async with newswire.app.agents["clean"].test_context() as agent:
+        await agent.put(raw_item(STORY).to_json())
+    (cleaned,) = sent(newswire, "cleaned")
+    async with newswire.app.agents["dedup"].test_context() as agent:
+        await agent.put(cleaned["value"])
+    (unique,) = sent(newswire, "unique")
+    async with newswire.app.agents["publish"].test_context() as agent:
+        await agent.put(unique["value"])
+        await agent.put(unique["value"])  # redelivered after a crash before the commit
+    assert len(sent(newswire, "structured")) == 1

@@ -77,6 +77,11 @@ def test_process_reads_raw_items_from_stdin_jsonl() -> None:
             1,
             "newswire: no Kafka broker answers at 127.0.0.1:1: check NEWSWIRE_KAFKA_BOOTSTRAP",
         ),
+        (
+            ("tail", "stories.structured", "--filter", "colour=red"),
+            1,
+            "newswire: unknown filter fields: colour",
+        ),
         (("process", "--format", "pdf"), 2, "invalid choice: 'pdf'"),
         (("frobnicate",), 2, "invalid choice: 'frobnicate'"),
     ],

@@ -5,8 +5,11 @@ from __future__ import annotations
 import orjson
 import pytest
 
+from pipeline.chain import Published, run_chain
 from pipeline.clean import clean
+from pipeline.dedup import DedupConfig, DedupIndex
 from pipeline.records import Rejected
+from pipeline.validation import validation_error
 from tests.conftest import raw_item, shared_path
 
 # Every example of the IPTC set that is a text item: its headline and how its body begins.
@@ -78,3 +81,22 @@ def test_simple_text_keeps_paragraphs_and_dateline() -> None:
 def test_non_text_ninjs_items_are_rejected_with_the_reason() -> None:
     with pytest.raises(Rejected, match="type 'picture' has no story text"):
         clean(raw_item('{"uri": "urn:x", "type": "picture"}'))
+
+
+@pytest.mark.parametrize("name", sorted(TEXT_EXAMPLES))
+def test_text_examples_round_trip_to_valid_ninjs_3(name: str) -> None:
+    path = shared_path(f"reference/ninjs/examples/{name}")
+    document = orjson.loads(path.read_bytes())
+    source = {str(k).lower(): v for k, v in document.items()}
+    outcome = run_chain(
+        raw_item(path.read_text()).to_json(), DedupIndex(), 1 << 22, True, DedupConfig()
+    )
+    assert isinstance(outcome, Published)
+    story = outcome.story
+    assert validation_error("story", story) is None
+    assert story["headlines"][0]["value"] == TEXT_EXAMPLES[name][0]
+    assert story["bodies"][0]["value"].startswith(TEXT_EXAMPLES[name][1])
+    assert {"role": "guid", "value": document["uri"]} in story["altIds"]
+    for listed in ("people", "places"):
+        kept = {entry["name"] for entry in story.get(listed, [])}
+        assert {e["name"] for e in source.get(listed, []) if e.get("name")} <= kept

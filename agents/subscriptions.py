@@ -1,0 +1,145 @@
+"""Saved subscriptions in the worker: the HTTP API, the table that keeps them, and routing.
+
+Changes go through one command topic (``newswire.internal.subscriptions``, compacted, one
+partition): the API writes a command, one agent applies it to a GlobalTable (every worker
+holds every subscription, restored from its changelog after a restart), and the publish agent
+rebuilds its in-memory index whenever the table's generation moves on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import faust
+import orjson
+import yaml
+from faust.web import Request, Response, View
+
+from agents.topics import TopicNames, ensure_topics, subscription_spec, subscription_topic
+from pipeline.config import Settings
+from pipeline.subscriptions import (
+    FilterError,
+    Subscription,
+    SubscriptionIndex,
+    check_subscription,
+)
+
+GENERATION = ""
+"""The table key that counts changes, so that workers know when to rebuild their index."""
+
+Route = Callable[[dict[str, Any], bytes, dict[str, bytes]], Awaitable[None]]
+
+
+def load_subscriptions_file(path: Path) -> list[Subscription]:
+    """Subscriptions from a JSON or YAML file: ``{"subscriptions": [{name, filter}, ...]}``."""
+    text = path.read_text()
+    data = yaml.safe_load(text) if path.suffix in (".yml", ".yaml") else orjson.loads(text)
+    entries = data.get("subscriptions") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        raise FilterError(f"{path}: expected an object with a 'subscriptions' list")
+    return [check_subscription(entry) for entry in entries]
+
+
+def register_subscriptions(app: faust.App, settings: Settings) -> Route:
+    """Add the subscription agent, views and start-up load to ``app``; returns the router the
+    publish agent calls for every story."""
+    names = TopicNames.for_settings(settings)
+    commands = app.topic(
+        names.subscription_commands,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=1,
+        internal=True,
+    )
+    table = app.GlobalTable("subscriptions", partitions=1, key_type=str)
+    outputs: dict[str, faust.TopicT] = {}
+    state = {"generation": -1, "index": SubscriptionIndex()}
+
+    async def command(name: str, subscription: Subscription | None) -> None:
+        if subscription is not None:
+            topic = subscription_topic(settings, name)
+            await ensure_topics(settings, {topic: subscription_spec(settings)})
+        value = orjson.dumps(subscription.filter) if subscription else b"null"
+        await (await commands.send(key=name.encode(), value=value))
+
+    @app.agent(commands, name="subscriptions")
+    async def apply_commands(stream: faust.StreamT[bytes]) -> None:
+        async for event in stream.events():
+            name, filter_ = event.key.decode(), orjson.loads(event.value)
+            if filter_ is None:
+                table.pop(name, None)
+            else:
+                table[name] = filter_
+            table[GENERATION] = int(table.get(GENERATION) or 0) + 1
+
+    async def load_configured() -> None:
+        if settings.subscriptions_file:
+            for subscription in load_subscriptions_file(Path(settings.subscriptions_file)):
+                await command(subscription.name, subscription)
+
+    app.task(load_configured)
+
+    def index() -> SubscriptionIndex:
+        generation = int(table.get(GENERATION) or 0)
+        if generation != state["generation"]:
+            state["index"] = SubscriptionIndex(
+                Subscription(name, filter_) for name, filter_ in table.items() if name != GENERATION
+            )
+            state["generation"] = generation
+        current: SubscriptionIndex = state["index"]  # type: ignore[assignment]
+        return current
+
+    async def route(story: dict[str, Any], value: bytes, headers: dict[str, bytes]) -> None:
+        for name in index().match(story):
+            topic = outputs.get(name)
+            if topic is None:
+                topic = outputs[name] = app.topic(
+                    subscription_topic(settings, name),
+                    key_type=bytes,
+                    value_type=bytes,
+                    key_serializer="raw",
+                    value_serializer="raw",
+                )
+            await topic.send(key=story["uri"].encode(), value=value, headers=headers)
+
+    @app.page("/subscriptions")
+    class Subscriptions(View):
+        async def get(self, request: Request) -> Response:
+            listed = [
+                {"name": n, "filter": f, "topic": subscription_topic(settings, n)}
+                for n, f in sorted(table.items())
+                if n != GENERATION
+            ]
+            return self.json(listed)
+
+        async def post(self, request: Request) -> Response:
+            try:
+                subscription = check_subscription(orjson.loads(await request.read()))
+            except (FilterError, orjson.JSONDecodeError) as error:
+                return self.json({"error": str(error)}, status=400)
+            await command(subscription.name, subscription)
+            body = subscription.to_dict() | {
+                "topic": subscription_topic(settings, subscription.name)
+            }
+            return self.json(body, status=201)
+
+    @app.page("/subscriptions/{name}")
+    class OneSubscription(View):
+        async def get(self, request: Request, name: str) -> Response:
+            if name == GENERATION or name not in table:
+                return self.json({"error": f"no subscription {name}"}, status=404)
+            return self.json(
+                {"name": name, "filter": table[name], "topic": subscription_topic(settings, name)}
+            )
+
+        async def delete(self, request: Request, name: str) -> Response:
+            if name == GENERATION or name not in table:
+                return self.json({"error": f"no subscription {name}"}, status=404)
+            await command(name, None)
+            return self.json({"name": name, "deleted": True}, status=202)
+
+    return route

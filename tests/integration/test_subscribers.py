@@ -1,0 +1,145 @@
+"""What subscribers get: the latest version per story, and saved subscriptions over HTTP."""
+
+from __future__ import annotations
+
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import orjson
+import pytest
+
+from agents.topics import TopicNames, subscription_topic
+from pipeline.config import Settings
+from tests.conftest import raw_item
+from tests.integration.conftest import WorkerProcess, isolated, start_worker, topic_records
+
+pytestmark = pytest.mark.kafka
+
+
+@pytest.fixture(scope="module")
+def subscriber_worker(
+    kafka: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[WorkerProcess]:
+    home = tmp_path_factory.mktemp("subscribers")
+    # One partition, so that the record sent after the versions rolls their segment.
+    settings = replace(isolated(kafka), home=home, latest_segment_ms=1000, partitions=1)
+    running = start_worker(settings, home / "worker.log")
+    yield running
+    running.stop()
+
+
+def request(worker: WorkerProcess, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    data = orjson.dumps(body) if body is not None else None
+    call = urllib.request.Request(worker.settings.web_url + path, data=data, method=method)
+    try:
+        with urllib.request.urlopen(call, timeout=30) as response:
+            return response.status, orjson.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, orjson.loads(error.read())
+
+
+def story_text(title: str, *lines: str) -> str:
+    return title + "\n\n" + "\n\n".join(lines)
+
+
+def wait_for(check: Any, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(1)
+
+
+def test_stories_latest_keeps_only_the_newest_version(subscriber_worker: WorkerProcess) -> None:
+    guid = uuid.uuid4().hex
+    versions = [
+        raw_item(
+            story_text(
+                f"Harbour bridge closes {guid}",
+                f"Repairs begin, version {n}.",
+                "Traffic is diverted.",
+            ),
+            source="wire",
+            guid=guid,
+            version=str(n),
+        )
+        for n in (1, 2, 3)
+    ]
+    for version in versions:
+        assert subscriber_worker.collect([version])[version.id].status == "published"
+    time.sleep(1.5)  # past segment.ms, so the next record rolls the segment for the cleaner
+    other = raw_item(story_text(f"Unrelated story {guid}", "Something else happened."))
+    subscriber_worker.collect([other])
+    latest = TopicNames.for_settings(subscriber_worker.settings).latest
+
+    def only_newest() -> bool:
+        mine = [
+            s
+            for s in topic_records(subscriber_worker.settings, latest)
+            if s["newswire"]["itemId"] in {v.id for v in versions}
+        ]
+        return [s["version"] for s in mine] == ["3"]
+
+    wait_for(only_newest, timeout=90)
+
+
+def test_a_bad_subscription_is_refused_with_the_reason(subscriber_worker: WorkerProcess) -> None:
+    status, body = request(
+        subscriber_worker, "POST", "/subscriptions", {"name": "x", "filter": {"colour": ["red"]}}
+    )
+    assert status == 400 and "unknown filter fields: colour" in body["error"]
+
+
+def test_a_subscription_made_over_http_gets_matching_stories_and_survives_a_restart(
+    subscriber_worker: WorkerProcess, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    name = f"desk-{uuid.uuid4().hex[:8]}"
+    status, created = request(
+        subscriber_worker, "POST", "/subscriptions", {"name": name, "filter": {"entities": ["MI6"]}}
+    )
+    assert status == 201 and created["topic"].endswith(f"subscriptions.{name}")
+    wait_for(lambda: request(subscriber_worker, "GET", f"/subscriptions/{name}")[0] == 200)
+
+    marker = uuid.uuid4().hex
+    matching = raw_item(
+        story_text(f"Spy agency recruits {marker}", "The head of MI6 spoke in Prague on Wednesday.")
+    )
+    other = raw_item(
+        story_text(f"Storm hits coast {marker}", "A storm hit the coast of Florida on Wednesday.")
+    )
+    subscriber_worker.collect([matching, other])
+    topic = subscription_topic(subscriber_worker.settings, name)
+    wait_for(
+        lambda: any(
+            s["newswire"]["itemId"] == matching.id
+            for s in topic_records(subscriber_worker.settings, topic)
+        )
+    )
+    received = {s["newswire"]["itemId"] for s in topic_records(subscriber_worker.settings, topic)}
+    assert received == {matching.id}
+
+    subscriber_worker.stop()
+    home = tmp_path_factory.mktemp("restarted")
+    restarted = start_worker(replace(subscriber_worker.settings, home=home), home / "worker.log")
+    try:
+        status, listed = request(restarted, "GET", "/subscriptions")
+        assert status == 200 and name in {entry["name"] for entry in listed}
+        later = raw_item(
+            story_text(
+                f"MI6 chief speaks again {marker}", "MI6 said on Thursday it would hire more staff."
+            )
+        )
+        restarted.collect([later])
+        wait_for(
+            lambda: (
+                later.id
+                in {s["newswire"]["itemId"] for s in topic_records(restarted.settings, topic)}
+            )
+        )
+        assert request(restarted, "DELETE", f"/subscriptions/{name}")[0] == 202
+        wait_for(lambda: request(restarted, "GET", f"/subscriptions/{name}")[0] == 404)
+    finally:
+        restarted.stop()

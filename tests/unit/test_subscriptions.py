@@ -1,0 +1,125 @@
+"""Saved subscription filters: what matches, and the index agrees with trying every filter."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+
+from pipeline.subscriptions import (
+    FilterError,
+    Subscription,
+    SubscriptionIndex,
+    check_subscription,
+    naive_match,
+    parse_filter,
+)
+
+STORY: dict[str, Any] = {
+    "language": "en-GB",
+    "urgency": 2,
+    "headlines": [{"role": "main", "value": "Spy chief urges Russians to defect"}],
+    "bodies": [{"value": "The head of MI6 spoke in Prague about new sanctions on Moscow."}],
+    "infoSources": [{"name": "UPI", "role": "originator"}],
+    "places": [{"name": "Prague"}],
+    "newswire": {
+        "source": "upi-feed",
+        "entities": [
+            {"name": "Richard Moore", "type": "person", "mentions": [], "salience": 0.9},
+            {
+                "name": "MI6",
+                "type": "organisation",
+                "mentions": [],
+                "salience": 0.5,
+                "links": {"uri": "https://example.org/mi6"},
+            },
+            {
+                "name": "Czech Republic",
+                "type": "place",
+                "mentions": [],
+                "salience": 0.3,
+                "links": {"iso3166": "CZ"},
+            },
+        ],
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("filter_", "matches"),
+    [
+        ({}, True),
+        ({"entities": ["richard moore"]}, True),
+        ({"entities": ["https://example.org/mi6"]}, True),
+        ({"entities": ["Vladimir Putin"]}, False),
+        ({"entityTypes": ["organisation"]}, True),
+        ({"entityTypes": ["event"]}, False),
+        ({"places": ["CZ"]}, True),
+        ({"places": ["Prague"]}, True),
+        ({"places": ["UA", "FR"]}, False),
+        ({"sources": ["UPI"]}, True),
+        ({"sources": ["upi-feed"]}, True),
+        ({"sources": ["reuters"]}, False),
+        ({"languages": ["en"]}, True),
+        ({"languages": ["de"]}, False),
+        ({"keywords": ["new sanctions"]}, True),
+        ({"keywords": ["sanction"]}, False),
+        ({"maxUrgency": 3}, True),
+        ({"maxUrgency": 1}, False),
+        ({"entities": ["MI6"], "places": ["CZ"], "keywords": ["defect"]}, True),
+        ({"entities": ["MI6"], "places": ["FR"]}, False),
+    ],
+)
+def test_filters(filter_: dict[str, Any], matches: bool) -> None:
+    subscription = check_subscription({"name": "desk", "filter": filter_})
+    assert (SubscriptionIndex([subscription]).match(STORY) == ["desk"]) is matches
+    assert (naive_match([subscription], STORY) == ["desk"]) is matches
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ({"name": "Bad Name", "filter": {}}, "lower-case"),
+        ({"name": "ok", "filter": {"colour": ["red"]}}, "unknown filter fields: colour"),
+        ({"name": "ok", "filter": {"entities": []}}, "non-empty list"),
+        ({"name": "ok", "filter": {"maxUrgency": "high"}}, "maxUrgency"),
+        (["not", "an", "object"], "a subscription is"),
+    ],
+)
+def test_bad_subscriptions_say_what_is_wrong(value: Any, message: str) -> None:
+    with pytest.raises(FilterError, match=message):
+        check_subscription(value)
+
+
+def test_the_cli_filter_syntax() -> None:
+    assert parse_filter("entities=Vladimir Putin,MI6; places=RU ;maxUrgency=2") == {
+        "entities": ["Vladimir Putin", "MI6"],
+        "places": ["RU"],
+        "maxUrgency": 2,
+    }
+    with pytest.raises(FilterError, match="field=value"):
+        parse_filter("entities")
+
+
+def test_the_index_agrees_with_trying_every_filter() -> None:
+    rng = random.Random(5)
+    values = {
+        "entities": ["Richard Moore", "MI6", "Vladimir Putin", "NATO"],
+        "entityTypes": ["person", "organisation", "event"],
+        "places": ["CZ", "Prague", "UA", "France"],
+        "sources": ["UPI", "reuters"],
+        "languages": ["en", "de"],
+        "keywords": ["sanctions", "new sanctions", "peace"],
+    }
+    subscriptions = []
+    for number in range(300):
+        fields = rng.sample(sorted(values), rng.randint(0, 3))
+        filter_ = {f: rng.sample(values[f], rng.randint(1, 2)) for f in fields}
+        if rng.random() < 0.2:
+            filter_["maxUrgency"] = rng.randint(1, 4)
+        subscriptions.append(Subscription(f"s{number}", filter_))
+    index = SubscriptionIndex(subscriptions)
+    assert index.match(STORY) == naive_match(subscriptions, STORY)
+    index.remove("s0")
+    assert "s0" not in index.match(STORY)
