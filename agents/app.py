@@ -8,7 +8,9 @@ client can read every topic.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import faust
@@ -35,6 +37,7 @@ from pipeline.validation import SchemaName, schema_header
 
 JSON = b"application/json"
 ENRICH_WINDOW_S = 0.05
+SWEEP_INTERVAL_S = 600.0
 
 
 def headers(schema: SchemaName | None) -> dict[str, bytes]:
@@ -103,6 +106,26 @@ class Newswire:
     topics: Topics
 
 
+class PublishedVersions:
+    """The last version published per story uri, forgotten after the retention window."""
+
+    def __init__(self, table: Any, retention: timedelta) -> None:
+        self.table, self.retention = table, retention
+        self._last_sweep = time.monotonic()
+
+    def already(self, key: bytes, version: int) -> bool:
+        entry = self.table.get(key)
+        return bool(entry) and int(entry[0]) >= version
+
+    def remember(self, key: bytes, version: int) -> None:
+        self.table[key] = [version, time.time()]
+        if time.monotonic() - self._last_sweep > SWEEP_INTERVAL_S:
+            cutoff = time.time() - self.retention.total_seconds()
+            for old in [k for k, (_, at) in self.table.items() if at < cutoff]:
+                del self.table[old]
+            self._last_sweep = time.monotonic()
+
+
 def create_app(settings: Settings) -> Newswire:
     """Build the Faust app for ``settings`` with every agent and web view registered."""
     (settings.home / "worker").mkdir(parents=True, exist_ok=True)
@@ -133,13 +156,18 @@ def create_app(settings: Settings) -> Newswire:
     enrich = enrichment_for(settings)
     route = register_subscriptions(app, settings)
     # The last version published per story uri, keyed and partitioned like the unique topic,
-    # so that a replay after a crash does not publish a version twice.
-    published = app.Table(
-        "published-versions",
-        partitions=settings.partitions,
-        key_type=bytes,
-        value_type=int,
-        use_partitioner=True,
+    # so that a replay after a crash does not publish a version twice. Held in memory (and
+    # rebuilt from its changelog at start): writes happen per story inside a batch, where
+    # RocksDB's per-partition store would need the current event.
+    published = PublishedVersions(
+        app.Table(
+            "published-versions",
+            partitions=settings.partitions,
+            key_type=bytes,
+            use_partitioner=True,
+            store="memory://published",  # a host, so yarl treats the URL as set
+        ),
+        dedup_config.retention,
     )
     sweeper = Sweeper(dedup_index, dedup_config.retention)
 
@@ -182,7 +210,7 @@ def create_app(settings: Settings) -> Newswire:
             enrichments = await loop.run_in_executor(None, enrich, articles)
             for unique, enrichment in zip(uniques, enrichments, strict=True):
                 key = unique.decision.uri.encode()
-                if (published.get(key) or 0) >= unique.decision.version:
+                if published.already(key, unique.decision.version):
                     continue  # this version went out before a restart
                 result = publish_step(unique, enrichment, settings.validate_stories)
                 if isinstance(result, DeadLetter):
@@ -193,7 +221,7 @@ def create_app(settings: Settings) -> Newswire:
                 await topics.structured.send(key=key, value=value, headers=story_headers)
                 await topics.latest.send(key=key, value=value, headers=story_headers)
                 await route(result.story, value, story_headers)
-                published[key] = unique.decision.version
+                published.remember(key, unique.decision.version)
 
     _register_web(app, topics)
     return Newswire(app, topics)

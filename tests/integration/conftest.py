@@ -82,6 +82,14 @@ def topic_records(settings: Settings, topic: str, idle: float = 3.0) -> list[dic
     return values
 
 
+def wait_for(check: Any, timeout: float = 60.0) -> None:
+    """Poll ``check`` until it holds; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(1)
+
+
 @dataclass
 class WorkerProcess:
     settings: Settings

@@ -9,6 +9,7 @@ import signal
 import urllib.request
 import uuid
 from dataclasses import replace
+from typing import Any
 
 import orjson
 import pytest
@@ -27,6 +28,7 @@ from tests.integration.conftest import (
     isolated,
     start_worker,
     topic_records,
+    wait_for,
 )
 
 pytestmark = pytest.mark.kafka
@@ -96,9 +98,18 @@ def test_http_ingest_answers_202_and_the_story_is_published(worker: WorkerProces
         assert response.status == 202
         answer = orjson.loads(response.read())
     structured = TopicNames.for_settings(worker.settings).structured
-    stories = topic_records(worker.settings, structured, idle=10)
-    found = [story for story in stories if story["newswire"]["itemId"] == answer["id"]]
-    assert found and found[0]["headlines"][0]["value"].startswith("Posted over HTTP")  # type: ignore[index]
+    found: list[dict[str, Any]] = []
+
+    def published() -> bool:
+        found[:] = [
+            story
+            for story in topic_records(worker.settings, structured)
+            if story["newswire"]["itemId"] == answer["id"]
+        ]
+        return bool(found)
+
+    wait_for(published)
+    assert found[0]["headlines"][0]["value"].startswith("Posted over HTTP")
     assert found[0]["newswire"]["source"] == "web"  # type: ignore[index]
 
 
@@ -149,7 +160,10 @@ def test_topics_have_their_partitions_and_configs(worker: WorkerProcess) -> None
         return partitions, latest
 
     partitions, latest = asyncio.run(describe())
-    expected = {name: settings.partitions for name in names.all()} | {names.cleaned: 1}
+    expected = {name: settings.partitions for name in names.all()} | {
+        names.cleaned: 1,
+        names.subscription_commands: 1,
+    }
     assert partitions == expected
     assert latest["cleanup.policy"] == "compact"
 

@@ -15,7 +15,13 @@ import pytest
 from agents.topics import TopicNames, subscription_topic
 from pipeline.config import Settings
 from tests.conftest import raw_item
-from tests.integration.conftest import WorkerProcess, isolated, start_worker, topic_records
+from tests.integration.conftest import (
+    WorkerProcess,
+    isolated,
+    start_worker,
+    topic_records,
+    wait_for,
+)
 
 pytestmark = pytest.mark.kafka
 
@@ -44,13 +50,6 @@ def request(worker: WorkerProcess, method: str, path: str, body: Any = None) -> 
 
 def story_text(title: str, *lines: str) -> str:
     return title + "\n\n" + "\n\n".join(lines)
-
-
-def wait_for(check: Any, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(1)
 
 
 def test_stories_latest_keeps_only_the_newest_version(subscriber_worker: WorkerProcess) -> None:
