@@ -1,6 +1,6 @@
 """Cost of one dedup decision, and the state kept per story, as the index grows.
 
-Usage: python bench/dedup_cost.py [--sizes 10000,100000,1000000]
+Usage: python -m bench.dedup_cost [--sizes 10000,100000,1000000]
 
 The index is filled with synthetic stories (random MinHash signatures and figures, unique
 guids and headlines, spread over the retention window), then 2,000 probes are decided against

@@ -1,6 +1,6 @@
 """A labelled dedup evaluation set built from Wikinews, and the scores of the dedup stage on it.
 
-Usage: python bench/dedup_eval.py [WIKINEWS_JSONL] [--seed N]
+Usage: python -m bench.dedup_eval [WIKINEWS_JSONL] [--seed N]
 (default: ../shared/data/wikinews/wikinews_2019_2020.jsonl)
 
 Each Wikinews article becomes a group of wire items, in delivery order, each labelled with
@@ -35,6 +35,7 @@ from typing import Any
 
 import orjson
 
+from bench.common import wikinews_parser, wikinews_rows
 from pipeline.chain import Cleaned, DeadLetter, Duplicate, Published, clean_step, run_chain
 from pipeline.dedup import DedupConfig, DedupIndex
 from pipeline.records import RawItem, rfc3339
@@ -272,13 +273,11 @@ def margins(stream: list[Labelled]) -> tuple[float, float, float]:
 
 
 def main() -> int:
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    seed = int(sys.argv[sys.argv.index("--seed") + 1]) if "--seed" in sys.argv else 7
-    data = Path(args[0]) if args and not args[0].isdigit() else DEFAULT_DATA
-    if not data.exists():
-        print(f"no Wikinews data at {data}", file=sys.stderr)
-        return 1
-    articles = [orjson.loads(line) for line in data.read_bytes().splitlines() if line.strip()]
+    parser = wikinews_parser("Dedup precision and recall on a labelled set built from Wikinews.")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    articles = wikinews_rows(args.data)
+    seed = args.seed
     stream = build(articles, seed)
     print(f"{len(stream)} items from {len(articles)} Wikinews articles (seed {seed})")
     for line in report(evaluate(stream, DedupConfig())):

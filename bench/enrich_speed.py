@@ -1,6 +1,6 @@
 """Enrichment throughput beside raw spaCy, and the cost of re-enriching a new version.
 
-Usage: python bench/enrich_speed.py [WIKINEWS_JSONL] [--stories N]
+Usage: python -m bench.enrich_speed [WIKINEWS_JSONL] [--stories N]
 
 1. Raw ``nlp.pipe`` over the story bodies (the NER pipeline Newswire loads), then Newswire's
    enricher over the same stories in batches of 32, as the worker runs it, with an empty
@@ -16,11 +16,9 @@ import sys
 import time
 from pathlib import Path
 
-import orjson
-
-from pipeline.clean import clean
+from bench.common import wikinews_article, wikinews_parser, wikinews_rows
 from pipeline.enrich import ParagraphCache, load_enricher
-from pipeline.records import Article, RawItem
+from pipeline.records import Article
 
 DEFAULT_DATA = (
     Path(__file__).resolve().parents[2]
@@ -32,30 +30,11 @@ DEFAULT_DATA = (
 BATCH = 32
 
 
-def articles(data: Path, count: int) -> list[Article]:
-    rows = [orjson.loads(line) for line in data.read_bytes().splitlines()][:count]
-    return [
-        clean(
-            RawItem(
-                id=row["id"],
-                source="wikinews",
-                receivedAt="2020-01-01T00:00:00Z",
-                format="text",
-                content=row["title"] + "\n\n" + row["body"],
-            )
-        )
-        for row in rows
-    ]
-
-
 def main() -> int:
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    count = int(sys.argv[sys.argv.index("--stories") + 1]) if "--stories" in sys.argv else 200
-    data = Path(args[0]) if args and not args[0].isdigit() else DEFAULT_DATA
-    if not data.exists():
-        print(f"no Wikinews data at {data}", file=sys.stderr)
-        return 1
-    stories = articles(data, count)
+    parser = wikinews_parser("Enrichment throughput beside raw spaCy; re-enrichment cost.")
+    parser.add_argument("--stories", type=int, default=200)
+    args = parser.parse_args()
+    stories = [wikinews_article(row) for row in wikinews_rows(args.data)[: args.stories]]
     words = sum(len(a.body.split()) for a in stories)
     enricher = load_enricher()
     import spacy

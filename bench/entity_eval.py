@@ -1,6 +1,6 @@
 """Entity quality of the enrich stage on hand-checked Wikinews articles, beside plain spaCy.
 
-Usage: python bench/entity_eval.py [WIKINEWS_JSONL]
+Usage: python -m bench.entity_eval [WIKINEWS_JSONL]
 (default: ../shared/data/wikinews/wikinews_2019_2020.jsonl; labels: bench/data/entities-gold.json)
 
 Scored as document-level entity F1 over people, organisations and places: per document, the
@@ -20,12 +20,10 @@ from pathlib import Path
 
 import orjson
 
-from pipeline.clean import clean
+from bench.common import wikinews_article, wikinews_parser, wikinews_rows
 from pipeline.enrich import load_enricher, spacy_model_name, spacy_recogniser
-from pipeline.records import RawItem
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_DATA = HERE.parents[1] / "shared" / "data" / "wikinews" / "wikinews_2019_2020.jsonl"
 TYPES = ("person", "organisation", "place")
 BASELINE_LABELS = {
     "PERSON": "person",
@@ -67,12 +65,9 @@ def score(found: list[Found], gold: list[Found]) -> dict[str, tuple[float, float
 
 
 def main() -> int:
-    data = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_DATA
-    if not data.exists():
-        print(f"no Wikinews data at {data}", file=sys.stderr)
-        return 1
+    args = wikinews_parser("Entity quality on hand-checked Wikinews articles.").parse_args()
     labels = orjson.loads((HERE / "data" / "entities-gold.json").read_bytes())["documents"]
-    articles = {row["id"]: row for row in map(orjson.loads, data.read_bytes().splitlines())}
+    articles = {row["id"]: row for row in wikinews_rows(args.data)}
     model = spacy_model_name()
     recognise = spacy_recogniser(model)
     enricher = load_enricher(model)
@@ -80,15 +75,7 @@ def main() -> int:
     baseline: list[Found] = []
     gold: list[Found] = []
     for doc_id, expected in labels.items():
-        row = articles[doc_id]
-        item = RawItem(
-            id=doc_id,
-            source="wikinews",
-            receivedAt="2020-01-01T00:00:00Z",
-            format="text",
-            content=row["title"] + "\n\n" + row["body"],
-        )
-        article = clean(item)
+        article = wikinews_article(articles[doc_id])
         gold.append({(kind, normalise(n)) for kind in TYPES for n in expected[kind]})
         enrichment = enricher.enrich(article)
         ours.append({(e.type, normalise(e.name)) for e in enrichment.entities if e.type in TYPES})

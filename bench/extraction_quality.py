@@ -1,6 +1,6 @@
 """Extraction quality and cost of the clean stage on real news pages.
 
-Usage: python bench/extraction_quality.py [DATA_DIR]   (default: ../shared/data/extraction-dev)
+Usage: python -m bench.extraction_quality [DATA_DIR]   (default: ../shared/data/extraction-dev)
 
 DATA_DIR holds ``html/ID.html.gz`` and ``ground-truth.json`` ({id: {articleBody, url}}), as in
 the article-extraction benchmark. The score compares word 4-gram shingles (lower-cased ``\\w+``
@@ -27,10 +27,11 @@ from pathlib import Path
 
 import trafilatura
 
+from bench.common import SHARED
 from pipeline.clean import clean
 from pipeline.records import RawItem, Rejected
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "extraction-dev"
+DEFAULT_DATA = SHARED / "data" / "extraction-dev"
 WORD = re.compile(r"\w+")
 
 

@@ -1,6 +1,6 @@
 """Subscription matching with many saved filters: the index beside trying every filter.
 
-Usage: python bench/subscription_match.py [--subscriptions N]
+Usage: python -m bench.subscription_match [--subscriptions N]
 
 Filters draw from a vocabulary of 50,000 entity names, 2,000 places, 50 sources and 20,000 words
 (one to three fields each, as desks write them); stories carry 20 entities, 5 places and 300
