@@ -13,6 +13,7 @@ import orjson
 
 from agents import localkafka
 from agents.clients import KafkaUnavailable, read_topic, render_record, send_raw_items, unreachable
+from agents.topics import TopicMismatch
 from pipeline.chain import DeadLetter, Duplicate, Published, run_chain
 from pipeline.config import ConfigError, Settings
 from pipeline.dedup import DedupIndex
@@ -269,6 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         InputError,
         KafkaUnavailable,
         FilterError,
+        TopicMismatch,
         localkafka.BrokerError,
     ) as error:
         print(f"newswire: {error}", file=sys.stderr)

@@ -85,6 +85,27 @@ def subscription_spec(settings: Settings) -> TopicSpec:
     return settings.partitions, {"retention.ms": str(30 * DAY_MS)}
 
 
+class TopicMismatch(RuntimeError):
+    """An existing topic has another partition count than Newswire needs."""
+
+
+async def _check_partitions(
+    admin: AIOKafkaAdminClient, specs: dict[str, TopicSpec], strict: set[str]
+) -> None:
+    """Partition counts that decide correctness (dedup's single partition) must match; Kafka
+    cannot shrink a topic, so say what to do instead."""
+    if not strict:
+        return
+    for described in await admin.describe_topics(sorted(strict)):
+        name, count = described["topic"], len(described["partitions"])
+        wanted = specs[name][0]
+        if count != wanted:
+            raise TopicMismatch(
+                f"topic {name} has {count} partitions, Newswire needs {wanted}: delete it "
+                "(it is internal) or choose another NEWSWIRE_TOPIC_PREFIX"
+            )
+
+
 async def ensure_topics(settings: Settings, specs: dict[str, TopicSpec] | None = None) -> list[str]:
     """Create any missing topic (by default all of ``topic_specs``); returns those created."""
     specs = topic_specs(settings) if specs is None else specs
@@ -92,6 +113,8 @@ async def ensure_topics(settings: Settings, specs: dict[str, TopicSpec] | None =
     await admin.start()
     try:
         existing = set(await admin.list_topics())
+        strict = {TopicNames.for_settings(settings).cleaned} & existing & specs.keys()
+        await _check_partitions(admin, specs, strict)
         wanted = [
             NewTopic(name, partitions, settings.replication_factor, topic_configs=config)
             for name, (partitions, config) in specs.items()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import time
 from dataclasses import replace
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from agents import localkafka
+from agents.topics import TopicNames, ensure_topics
 from pipeline.config import Settings
 from tests.conftest import SEED, SEED_HEADLINE, run_newswire
 from tests.integration.conftest import environment, free_port, isolated
@@ -61,3 +63,17 @@ def test_kafka_up_is_idempotent_and_down_leaves_no_process(tmp_path: Path) -> No
     assert not Path(f"/proc/{pid}").exists()
     status = newswire("kafka", "status")
     assert (status.returncode, status.stdout) == (1, b"kafka is not running\n")
+
+
+def test_a_dedup_topic_with_the_wrong_partition_count_stops_the_worker_with_a_reason(
+    kafka: Settings,
+) -> None:
+    settings = isolated(kafka)
+    cleaned = TopicNames.for_settings(settings).cleaned
+    asyncio.run(ensure_topics(settings, {cleaned: (3, {})}))
+    result = run_newswire("worker", env=environment(settings), timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.decode() == (
+        f"newswire: topic {cleaned} has 3 partitions, Newswire needs 1: delete it "
+        "(it is internal) or choose another NEWSWIRE_TOPIC_PREFIX\n"
+    )
