@@ -18,7 +18,7 @@ import orjson
 from faust.web import Request, Response, View
 
 from agents.subscriptions import register_subscriptions
-from agents.topics import DEDUP_PARTITIONS, TopicNames
+from agents.topics import DEDUP_PARTITIONS, TopicNames, bytes_topic
 from pipeline.chain import (
     Cleaned,
     DeadLetter,
@@ -63,15 +63,7 @@ def _declare_topics(app: faust.App, settings: Settings) -> Topics:
     names = TopicNames.for_settings(settings)
 
     def topic(name: str, partitions: int = settings.partitions, **extra: Any) -> faust.TopicT:
-        return app.topic(
-            name,
-            key_type=bytes,
-            value_type=bytes,
-            key_serializer="raw",
-            value_serializer="raw",
-            partitions=partitions,
-            **extra,
-        )
+        return bytes_topic(app, name, partitions=partitions, **extra)
 
     return Topics(
         raw=topic(names.raw),

@@ -17,7 +17,13 @@ import orjson
 import yaml
 from faust.web import Request, Response, View
 
-from agents.topics import TopicNames, ensure_topics, subscription_spec, subscription_topic
+from agents.topics import (
+    TopicNames,
+    bytes_topic,
+    ensure_topics,
+    subscription_spec,
+    subscription_topic,
+)
 from pipeline.config import Settings
 from pipeline.subscriptions import (
     FilterError,
@@ -46,15 +52,7 @@ def register_subscriptions(app: faust.App, settings: Settings) -> Route:
     """Add the subscription agent, views and start-up load to ``app``; returns the router the
     publish agent calls for every story."""
     names = TopicNames.for_settings(settings)
-    commands = app.topic(
-        names.subscription_commands,
-        key_type=bytes,
-        value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
-        partitions=1,
-        internal=True,
-    )
+    commands = bytes_topic(app, names.subscription_commands, partitions=1, internal=True)
     table = app.GlobalTable("subscriptions", partitions=1, key_type=str)
     outputs: dict[str, faust.TopicT] = {}
     state = {"generation": -1, "index": SubscriptionIndex()}
@@ -97,13 +95,7 @@ def register_subscriptions(app: faust.App, settings: Settings) -> Route:
         for name in index().match(story):
             topic = outputs.get(name)
             if topic is None:
-                topic = outputs[name] = app.topic(
-                    subscription_topic(settings, name),
-                    key_type=bytes,
-                    value_type=bytes,
-                    key_serializer="raw",
-                    value_serializer="raw",
-                )
+                topic = outputs[name] = bytes_topic(app, subscription_topic(settings, name))
             await topic.send(key=story["uri"].encode(), value=value, headers=headers)
 
     @app.page("/subscriptions")

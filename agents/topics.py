@@ -10,7 +10,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Any
 
+import faust
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
@@ -48,6 +50,18 @@ class TopicNames:
 
     def all(self) -> list[str]:
         return [getattr(self, field.name) for field in fields(self)]
+
+
+def bytes_topic(app: faust.App, name: str, **options: Any) -> faust.TopicT:
+    """A Faust topic of raw bytes keys and values: our JSON goes on the wire as it is."""
+    return app.topic(
+        name,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        **options,
+    )
 
 
 def subscription_topic(settings: Settings, name: str) -> str:
