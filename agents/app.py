@@ -16,7 +16,9 @@ from typing import Any
 import faust
 import orjson
 from faust.web import Request, Response, View
+from prometheus_client import CONTENT_TYPE_LATEST
 
+from agents.metrics import Metrics
 from agents.subscriptions import register_subscriptions
 from agents.topics import DEDUP_PARTITIONS, TopicNames, bytes_topic
 from pipeline.chain import (
@@ -92,10 +94,11 @@ async def send_raw_item(topics: Topics, item: RawItem) -> None:
 
 @dataclass(frozen=True)
 class Newswire:
-    """The Faust app and the topics its agents write to."""
+    """The Faust app, the topics its agents write to, and its metrics."""
 
     app: faust.App
     topics: Topics
+    metrics: Metrics
 
 
 class PublishedVersions:
@@ -146,7 +149,8 @@ def create_app(settings: Settings) -> Newswire:
     )
     dedup_config = settings.dedup_config()
     enrich = enrichment_for(settings)
-    route = register_subscriptions(app, settings)
+    metrics = Metrics(settings)
+    route = register_subscriptions(app, settings, metrics)
     # The last version published per story uri, keyed and partitioned like the unique topic,
     # so that a replay after a crash does not publish a version twice. Held in memory (and
     # rebuilt from its changelog at start): writes happen per story inside a batch, where
@@ -166,10 +170,14 @@ def create_app(settings: Settings) -> Newswire:
     @app.agent(topics.raw, name="clean")
     async def clean_agent(stream: faust.StreamT[bytes]) -> None:
         async for data in stream:
+            started = time.perf_counter()
             result = clean_step(data, settings.max_item_bytes)
+            metrics.time_stage("clean", time.perf_counter() - started)
             if isinstance(result, DeadLetter):
+                metrics.count(result.letter["stage"], "rejected")
                 await send_dead_letter(topics, result)
             else:
+                metrics.count("clean", "cleaned")
                 await topics.cleaned.send(
                     key=result.fingerprint.encode(), value=result.to_json(), headers=headers(None)
                 )
@@ -180,14 +188,18 @@ def create_app(settings: Settings) -> Newswire:
             # Tables change only inside stream iteration, so expiry runs here, a few
             # stories per item.
             sweeper.step(utc_now())
+            started = time.perf_counter()
             result = dedup_step(Cleaned.from_json(data), dedup_index, dedup_config)
+            metrics.time_stage("dedup", time.perf_counter() - started)
             if isinstance(result, Duplicate):
+                metrics.count("dedup", "duplicate")
                 await topics.duplicates.send(
                     key=result.item_id.encode(),
                     value=orjson.dumps(result.notice),
                     headers=headers("duplicate-notice"),
                 )
             else:
+                metrics.count("dedup", result.decision.status)
                 await topics.unique.send(
                     key=result.decision.uri.encode(), value=result.to_json(), headers=headers(None)
                 )
@@ -199,13 +211,18 @@ def create_app(settings: Settings) -> Newswire:
             uniques = [Unique.from_json(data) for data in batch]
             articles = [unique.cleaned.article for unique in uniques]
             # The model runs off the event loop, so heartbeats and commits go on meanwhile.
+            started = time.perf_counter()
             enrichments = await loop.run_in_executor(None, enrich, articles)
+            metrics.ner_batch_seconds.labels(metrics.worker).observe(time.perf_counter() - started)
+            metrics.ner_batch_size.labels(metrics.worker).observe(len(articles))
             for unique, enrichment in zip(uniques, enrichments, strict=True):
                 key = unique.decision.uri.encode()
                 if published.already(key, unique.decision.version):
+                    metrics.count("publish", "already-published")
                     continue  # this version went out before a restart
                 result = publish_step(unique, enrichment, settings.validate_stories)
                 if isinstance(result, DeadLetter):
+                    metrics.count("publish", "rejected")
                     await send_dead_letter(topics, result)
                     continue
                 key, value = result.story["uri"].encode(), orjson.dumps(result.story)
@@ -214,12 +231,22 @@ def create_app(settings: Settings) -> Newswire:
                 await topics.latest.send(key=key, value=value, headers=story_headers)
                 await route(result.story, value, story_headers)
                 published.remember(key, unique.decision.version)
+                metrics.count("publish", "published")
+                received = unique.cleaned.item.received.timestamp()
+                metrics.end_to_end_seconds.labels(metrics.worker).observe(time.time() - received)
 
-    _register_web(app, topics)
-    return Newswire(app, topics)
+    _register_web(app, topics, metrics)
+    return Newswire(app, topics, metrics)
 
 
-def _register_web(app: faust.App, topics: Topics) -> None:
+def _register_web(app: faust.App, topics: Topics, metrics: Metrics) -> None:
+    @app.page("/metrics")
+    class MetricsView(View):
+        async def get(self, request: Request) -> Response:
+            # aiohttp takes the charset apart from the media type.
+            media_type = CONTENT_TYPE_LATEST.split(";")[0]
+            return self.bytes(metrics.exposition(), content_type=media_type)
+
     @app.page("/health")
     class Health(View):
         async def get(self, request: Request) -> Response:

@@ -17,6 +17,7 @@ import orjson
 import yaml
 from faust.web import Request, Response, View
 
+from agents.metrics import Metrics
 from agents.topics import (
     TopicNames,
     bytes_topic,
@@ -35,6 +36,15 @@ from pipeline.subscriptions import (
 GENERATION = ""
 """The table key that counts changes, so that workers know when to rebuild their index."""
 
+
+class _CurrentIndex:
+    """The index built from the table, and the table generation it was built from."""
+
+    def __init__(self) -> None:
+        self.index = SubscriptionIndex()
+        self.generation = -1
+
+
 Route = Callable[[dict[str, Any], bytes, dict[str, bytes]], Awaitable[None]]
 
 
@@ -48,14 +58,14 @@ def load_subscriptions_file(path: Path) -> list[Subscription]:
     return [check_subscription(entry) for entry in entries]
 
 
-def register_subscriptions(app: faust.App, settings: Settings) -> Route:
+def register_subscriptions(app: faust.App, settings: Settings, metrics: Metrics) -> Route:
     """Add the subscription agent, views and start-up load to ``app``; returns the router the
     publish agent calls for every story."""
     names = TopicNames.for_settings(settings)
     commands = bytes_topic(app, names.subscription_commands, partitions=1, internal=True)
     table = app.GlobalTable("subscriptions", partitions=1, key_type=str)
     outputs: dict[str, faust.TopicT] = {}
-    state = {"generation": -1, "index": SubscriptionIndex()}
+    current = _CurrentIndex()
 
     async def command(name: str, subscription: Subscription | None) -> None:
         if subscription is not None:
@@ -83,13 +93,13 @@ def register_subscriptions(app: faust.App, settings: Settings) -> Route:
 
     def index() -> SubscriptionIndex:
         generation = int(table.get(GENERATION) or 0)
-        if generation != state["generation"]:
-            state["index"] = SubscriptionIndex(
+        if generation != current.generation:
+            current.index = SubscriptionIndex(
                 Subscription(name, filter_) for name, filter_ in table.items() if name != GENERATION
             )
-            state["generation"] = generation
-        current: SubscriptionIndex = state["index"]  # type: ignore[assignment]
-        return current
+            current.generation = generation
+            metrics.subscriptions.labels(metrics.worker).set(len(current.index.subscriptions))
+        return current.index
 
     async def route(story: dict[str, Any], value: bytes, headers: dict[str, bytes]) -> None:
         for name in index().match(story):

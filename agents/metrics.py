@@ -1,0 +1,82 @@
+"""Prometheus metrics of a worker, served at ``GET /metrics``.
+
+Names follow Prometheus conventions (``newswire_`` prefix, ``_total`` counters, ``_seconds``
+histograms). Every series carries a ``worker`` label (host and web port), so several workers
+scraped into one Prometheus never overwrite each other's series.
+"""
+
+from __future__ import annotations
+
+import socket
+from importlib.metadata import version
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from pipeline.config import Settings
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+
+
+class Metrics:
+    """One registry per app, so tests and several apps in a process stay apart."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.worker = f"{socket.gethostname()}:{settings.web_port}"
+        self.registry = CollectorRegistry()
+        labels = ["worker"]
+        self.items = Counter(
+            "newswire_items_total",
+            "Items by stage and outcome.",
+            [*labels, "stage", "outcome"],
+            registry=self.registry,
+        )
+        self.stage_seconds = Histogram(
+            "newswire_stage_seconds",
+            "Time a stage spends on one item.",
+            [*labels, "stage"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.end_to_end_seconds = Histogram(
+            "newswire_end_to_end_seconds",
+            "From receivedAt to the story's publication.",
+            labels,
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.ner_batch_size = Histogram(
+            "newswire_ner_batch_size",
+            "Stories per enrichment batch.",
+            labels,
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128),
+            registry=self.registry,
+        )
+        self.ner_batch_seconds = Histogram(
+            "newswire_ner_batch_seconds",
+            "Time of one enrichment batch.",
+            labels,
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.subscriptions = Gauge(
+            "newswire_subscriptions",
+            "Saved subscriptions.",
+            labels,
+            registry=self.registry,
+        )
+        info = Gauge(
+            "newswire_worker_info",
+            "The worker's version (always 1).",
+            [*labels, "version"],
+            registry=self.registry,
+        )
+        info.labels(self.worker, version("newswire")).set(1)
+
+    def count(self, stage: str, outcome: str) -> None:
+        self.items.labels(self.worker, stage, outcome).inc()
+
+    def time_stage(self, stage: str, seconds: float) -> None:
+        self.stage_seconds.labels(self.worker, stage).observe(seconds)
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)

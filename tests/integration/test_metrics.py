@@ -1,0 +1,83 @@
+"""GET /metrics after a known set of items: exact counts, read with prometheus-client's parser."""
+
+from __future__ import annotations
+
+import asyncio
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from prometheus_client.parser import text_string_to_metric_families
+
+from agents.topics import TopicNames
+from pipeline.config import Settings
+from tests.conftest import raw_item
+from tests.integration.conftest import WorkerProcess, isolated, start_worker, wait_for
+
+pytestmark = pytest.mark.kafka
+
+
+@pytest.fixture(scope="module")
+def metered(kafka: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkerProcess]:
+    home = tmp_path_factory.mktemp("metered")
+    running = start_worker(replace(isolated(kafka), home=home), home / "worker.log")
+    yield running
+    running.stop()
+
+
+def samples(worker: WorkerProcess) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    with urllib.request.urlopen(worker.settings.web_url + "/metrics", timeout=10) as response:
+        assert response.headers["Content-Type"].startswith("text/plain")
+        text = response.read().decode()
+    return {
+        (
+            sample.name,
+            tuple(sorted((k, v) for k, v in sample.labels.items() if k != "worker")),
+        ): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def test_counts_after_a_known_set_of_items(metered: WorkerProcess) -> None:
+    marker = uuid.uuid4().hex
+    story = f"Council budget {marker}\n\nThe council approved the budget on Tuesday."
+    first, copy = raw_item(story), raw_item(story + "\n\nAdvertisement")
+    other = raw_item(f"Storm warning {marker}\n\nA storm is expected on the coast tonight.")
+    empty = raw_item("")
+    outcomes = metered.collect([first, copy, other, empty])
+    assert sorted(o.status for o in outcomes.values()) == [
+        "duplicate",
+        "published",
+        "published",
+        "rejected",
+    ]
+
+    async def garbage() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=metered.settings.bootstrap)
+        await producer.start()
+        try:
+            raw = TopicNames.for_settings(metered.settings).raw
+            await producer.send_and_wait(raw, b"not json", key=b"x")
+        finally:
+            await producer.stop()
+
+    asyncio.run(garbage())
+    items = "newswire_items_total"
+    wait_for(
+        lambda: samples(metered).get((items, (("outcome", "rejected"), ("stage", "decode")))) == 1
+    )
+    found = samples(metered)
+    assert found[(items, (("outcome", "cleaned"), ("stage", "clean")))] == 3
+    assert found[(items, (("outcome", "rejected"), ("stage", "clean")))] == 1
+    assert found[(items, (("outcome", "rejected"), ("stage", "decode")))] == 1
+    assert found[(items, (("outcome", "new"), ("stage", "dedup")))] == 2
+    assert found[(items, (("outcome", "duplicate"), ("stage", "dedup")))] == 1
+    assert found[(items, (("outcome", "published"), ("stage", "publish")))] == 2
+    assert found[("newswire_end_to_end_seconds_count", ())] == 2
+    assert found[("newswire_stage_seconds_count", (("stage", "clean"),))] == 5
+    assert found[("newswire_ner_batch_size_sum", ())] == 2
+    assert ("newswire_worker_info", (("version", "0.1.0"),)) in found
