@@ -30,7 +30,6 @@ import sys
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -41,13 +40,6 @@ from pipeline.dedup import DedupConfig, DedupIndex
 from pipeline.records import RawItem, rfc3339
 from pipeline.similarity import TextProfile, containment, numbers_agree
 
-DEFAULT_DATA = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "data"
-    / "wikinews"
-    / "wikinews_2019_2020.jsonl"
-)
 START = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)
 
 

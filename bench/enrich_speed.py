@@ -14,19 +14,11 @@ from __future__ import annotations
 import statistics
 import sys
 import time
-from pathlib import Path
 
 from bench.common import wikinews_article, wikinews_parser, wikinews_rows
 from pipeline.enrich import ParagraphCache, load_enricher
 from pipeline.records import Article
 
-DEFAULT_DATA = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "data"
-    / "wikinews"
-    / "wikinews_2019_2020.jsonl"
-)
 BATCH = 32
 
 

@@ -5,27 +5,16 @@ from __future__ import annotations
 import asyncio
 import urllib.request
 import uuid
-from collections.abc import Iterator
-from dataclasses import replace
 
 import pytest
 from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
 from agents.topics import TopicNames
-from pipeline.config import Settings
 from tests.conftest import raw_item
-from tests.integration.conftest import WorkerProcess, isolated, start_worker, wait_for
+from tests.integration.conftest import WorkerProcess, wait_for
 
 pytestmark = pytest.mark.kafka
-
-
-@pytest.fixture(scope="module")
-def metered(kafka: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkerProcess]:
-    home = tmp_path_factory.mktemp("metered")
-    running = start_worker(replace(isolated(kafka), home=home), home / "worker.log")
-    yield running
-    running.stop()
 
 
 def samples(worker: WorkerProcess) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -42,13 +31,14 @@ def samples(worker: WorkerProcess) -> dict[tuple[str, tuple[tuple[str, str], ...
     }
 
 
-def test_counts_after_a_known_set_of_items(metered: WorkerProcess) -> None:
+def test_counts_after_a_known_set_of_items(worker: WorkerProcess) -> None:
+    """The module's own worker (the fixture is per module) has seen only these items."""
     marker = uuid.uuid4().hex
     story = f"Council budget {marker}\n\nThe council approved the budget on Tuesday."
     first, copy = raw_item(story), raw_item(story + "\n\nAdvertisement")
     other = raw_item(f"Storm warning {marker}\n\nA storm is expected on the coast tonight.")
     empty = raw_item("")
-    outcomes = metered.collect([first, copy, other, empty])
+    outcomes = worker.collect([first, copy, other, empty])
     assert sorted(o.status for o in outcomes.values()) == [
         "duplicate",
         "published",
@@ -57,10 +47,10 @@ def test_counts_after_a_known_set_of_items(metered: WorkerProcess) -> None:
     ]
 
     async def garbage() -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=metered.settings.bootstrap)
+        producer = AIOKafkaProducer(bootstrap_servers=worker.settings.bootstrap)
         await producer.start()
         try:
-            raw = TopicNames.for_settings(metered.settings).raw
+            raw = TopicNames.for_settings(worker.settings).raw
             await producer.send_and_wait(raw, b"not json", key=b"x")
         finally:
             await producer.stop()
@@ -68,9 +58,9 @@ def test_counts_after_a_known_set_of_items(metered: WorkerProcess) -> None:
     asyncio.run(garbage())
     items = "newswire_items_total"
     wait_for(
-        lambda: samples(metered).get((items, (("outcome", "rejected"), ("stage", "decode")))) == 1
+        lambda: samples(worker).get((items, (("outcome", "rejected"), ("stage", "decode")))) == 1
     )
-    found = samples(metered)
+    found = samples(worker)
     assert found[(items, (("outcome", "cleaned"), ("stage", "clean")))] == 3
     assert found[(items, (("outcome", "rejected"), ("stage", "clean")))] == 1
     assert found[(items, (("outcome", "rejected"), ("stage", "decode")))] == 1
