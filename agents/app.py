@@ -18,6 +18,7 @@ import orjson
 from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from agents.logs import item_event
 from agents.metrics import Metrics
 from agents.subscriptions import register_subscriptions
 from agents.topics import DEDUP_PARTITIONS, TopicNames, bytes_topic
@@ -176,6 +177,12 @@ def create_app(settings: Settings) -> Newswire:
             if isinstance(result, DeadLetter):
                 metrics.count(result.letter["stage"], "rejected")
                 await send_dead_letter(topics, result)
+                item_event(
+                    "rejected",
+                    itemId=result.item_id,
+                    stage=result.letter["stage"],
+                    reason=result.letter["reason"],
+                )
             else:
                 metrics.count("clean", "cleaned")
                 await topics.cleaned.send(
@@ -193,6 +200,13 @@ def create_app(settings: Settings) -> Newswire:
             metrics.time_stage("dedup", time.perf_counter() - started)
             if isinstance(result, Duplicate):
                 metrics.count("dedup", "duplicate")
+                item_event(
+                    "duplicate",
+                    itemId=result.item_id,
+                    stage="dedup",
+                    duplicateOf=result.notice["duplicateOf"],
+                    reason=result.notice["reason"],
+                )
                 await topics.duplicates.send(
                     key=result.item_id.encode(),
                     value=orjson.dumps(result.notice),
@@ -224,6 +238,12 @@ def create_app(settings: Settings) -> Newswire:
                 if isinstance(result, DeadLetter):
                     metrics.count("publish", "rejected")
                     await send_dead_letter(topics, result)
+                    item_event(
+                        "rejected",
+                        itemId=result.item_id,
+                        stage="publish",
+                        reason=result.letter["reason"],
+                    )
                     continue
                 key, value = result.story["uri"].encode(), orjson.dumps(result.story)
                 story_headers = headers("story")
@@ -232,6 +252,13 @@ def create_app(settings: Settings) -> Newswire:
                 await route(result.story, value, story_headers)
                 published.remember(key, unique.decision.version)
                 metrics.count("publish", "published")
+                item_event(
+                    "published",
+                    itemId=result.item_id,
+                    stage="publish",
+                    uri=result.story["uri"],
+                    version=result.story["version"],
+                )
                 received = unique.cleaned.item.received.timestamp()
                 metrics.end_to_end_seconds.labels(metrics.worker).observe(time.time() - received)
 

@@ -60,12 +60,18 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from faust import Worker
 
     from agents.app import create_app
+    from agents.logs import logging_config
     from agents.topics import ensure_topics
 
     settings = _settings(args)
     _require_broker(settings)
     asyncio.run(ensure_topics(settings))
-    worker = Worker(create_app(settings).app, loglevel=settings.log_level.upper(), quiet=True)
+    worker = Worker(
+        create_app(settings).app,
+        loglevel=settings.log_level.upper(),
+        logging_config=logging_config(settings.log_level),
+        quiet=True,
+    )
     worker.execute_from_commandline()
     return 0
 

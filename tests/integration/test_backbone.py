@@ -191,3 +191,16 @@ def test_dedup_state_survives_a_killed_worker(
         assert outcome.value["reason"] == "exact"
     finally:
         restarted.stop()
+
+
+def test_worker_logs_are_json_lines_with_the_item_and_stage(worker: WorkerProcess) -> None:
+    empty = raw_item("")
+    good = raw_item(unique_story("Logged story"))
+    worker.collect([empty, good])
+    wait_for(lambda: good.id in worker.log.read_text())
+    events = [orjson.loads(line) for line in worker.log.read_text().splitlines() if line]
+    about = {event.get("itemId"): event for event in events if event.get("itemId")}
+    assert about[empty.id]["message"] == "rejected"
+    assert (about[empty.id]["stage"], about[empty.id]["level"]) == ("clean", "info")
+    assert (about[good.id]["message"], about[good.id]["stage"]) == ("published", "publish")
+    assert not any("Logged story" in line for line in worker.log.read_text().splitlines())
