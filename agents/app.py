@@ -79,10 +79,14 @@ def _declare_topics(app: faust.App, settings: Settings) -> Topics:
     )
 
 
-async def send_dead_letter(topics: Topics, dead: DeadLetter) -> None:
+async def reject(topics: Topics, metrics: Metrics, dead: DeadLetter) -> None:
+    """A dead letter on ``wire.rejected``, counted and logged with its stage and reason."""
+    stage = dead.letter["stage"]
+    metrics.count(stage, "rejected")
     await topics.rejected.send(
         key=dead.item_id.encode(), value=orjson.dumps(dead.letter), headers=headers("dead-letter")
     )
+    item_event("rejected", itemId=dead.item_id, stage=stage, reason=dead.letter["reason"])
 
 
 async def send_raw_item(topics: Topics, item: RawItem) -> None:
@@ -175,14 +179,7 @@ def create_app(settings: Settings) -> Newswire:
             result = clean_step(data, settings.max_item_bytes)
             metrics.time_stage("clean", time.perf_counter() - started)
             if isinstance(result, DeadLetter):
-                metrics.count(result.letter["stage"], "rejected")
-                await send_dead_letter(topics, result)
-                item_event(
-                    "rejected",
-                    itemId=result.item_id,
-                    stage=result.letter["stage"],
-                    reason=result.letter["reason"],
-                )
+                await reject(topics, metrics, result)
             else:
                 metrics.count("clean", "cleaned")
                 await topics.cleaned.send(
@@ -236,16 +233,9 @@ def create_app(settings: Settings) -> Newswire:
                     continue  # this version went out before a restart
                 result = publish_step(unique, enrichment, settings.validate_stories)
                 if isinstance(result, DeadLetter):
-                    metrics.count("publish", "rejected")
-                    await send_dead_letter(topics, result)
-                    item_event(
-                        "rejected",
-                        itemId=result.item_id,
-                        stage="publish",
-                        reason=result.letter["reason"],
-                    )
+                    await reject(topics, metrics, result)
                     continue
-                key, value = result.story["uri"].encode(), orjson.dumps(result.story)
+                value = orjson.dumps(result.story)
                 story_headers = headers("story")
                 await topics.structured.send(key=key, value=value, headers=story_headers)
                 await topics.latest.send(key=key, value=value, headers=story_headers)

@@ -20,7 +20,7 @@ The rules, checked in this order:
 5. Otherwise a **new story**.
 
 Everything is held in three mappings that are Faust tables (changelog-backed, RocksDB) in
-the worker and dicts in batch mode; ``Sweeper`` and ``expire`` remove the stories whose last
+the worker and dicts in batch mode; ``Sweeper`` removes the stories whose last
 version is older than the retention window, with all their keys.
 """
 
@@ -398,17 +398,6 @@ def forget(index: DedupIndex, story_id: str) -> None:
 def _expired(index: DedupIndex, story_id: str, cutoff: float) -> bool:
     value = index.stories.get(story_id)
     return bool(value) and value["seen"] < cutoff  # type: ignore[index]
-
-
-def expire(index: DedupIndex, now: datetime, retention: timedelta) -> int:
-    """Forget every story whose last version is older than the retention window."""
-    cutoff = (now - retention).timestamp()
-    stale = [
-        story_id for story_id in list(index.stories.keys()) if _expired(index, story_id, cutoff)
-    ]
-    for story_id in stale:
-        forget(index, story_id)
-    return len(stale)
 
 
 class Sweeper:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import re
+import signal
 import subprocess
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -13,7 +16,7 @@ import pytest
 from agents import localkafka
 from agents.topics import TopicNames, ensure_topics
 from pipeline.config import Settings
-from tests.conftest import SEED, SEED_HEADLINE, run_newswire
+from tests.conftest import ROOT, SEED, SEED_HEADLINE, run_newswire
 from tests.integration.conftest import environment, free_port, isolated
 
 pytestmark = pytest.mark.kafka
@@ -77,3 +80,29 @@ def test_a_dedup_topic_with_the_wrong_partition_count_stops_the_worker_with_a_re
         f"newswire: topic {cleaned} has 3 partitions, Newswire needs 1: delete it "
         "(it is internal) or choose another NEWSWIRE_TOPIC_PREFIX\n"
     )
+
+
+def test_ctrl_c_stops_the_demo_and_its_worker(kafka: Settings, tmp_path: Path) -> None:
+    settings = replace(isolated(kafka), home=tmp_path)
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "agents.cli", "demo"],
+        env=environment(settings),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert demo.stdout is not None
+    worker_pid = None
+    for line in demo.stdout:
+        if match := re.match(r"worker started \(pid (\d+)", line):
+            worker_pid = int(match.group(1))
+        if line.startswith("press Ctrl-C"):
+            break
+    assert worker_pid is not None
+    demo.send_signal(signal.SIGINT)
+    assert demo.wait(timeout=60) == 0
+    deadline = time.monotonic() + 10  # a dead child lingers until init reaps it
+    while Path(f"/proc/{worker_pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not Path(f"/proc/{worker_pid}").exists()

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from pipeline.chain import Cleaned, Duplicate, Unique, clean_step, dedup_step
-from pipeline.dedup import DedupConfig, DedupIndex, Sweeper, expire
+from pipeline.dedup import DedupConfig, DedupIndex, Sweeper
 from pipeline.records import rfc3339
 from tests.conftest import raw_item
 
@@ -218,8 +218,9 @@ def test_expired_stories_leave_every_mapping() -> None:
     desk = Desk()
     desk.deliver(HEADLINE, PARAGRAPHS, guid="g1")
     assert desk.index.stories and desk.index.keys and desk.index.bands
-    assert expire(desk.index, START + timedelta(days=3), timedelta(days=7)) == 0
-    assert expire(desk.index, START + timedelta(days=9), timedelta(days=7)) == 1
+    sweeper = Sweeper(desk.index, timedelta(days=7))
+    assert sweeper.step(START + timedelta(days=3)) == 0
+    assert sweeper.step(START + timedelta(days=9)) == 1
     mappings = (desk.index.stories, desk.index.keys, desk.index.bands)
     assert [dict(m) for m in mappings] == [{}, {}, {}]
     assert status(desk.deliver(HEADLINE, PARAGRAPHS, guid="g1")) == "new"
