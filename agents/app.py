@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping, Sized
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import faust
 import orjson
+from faust.types import TP
 from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from agents.logs import item_event
-from agents.metrics import Metrics
+from agents.metrics import ConsumerState, Metrics
 from agents.subscriptions import register_subscriptions
 from agents.topics import DEDUP_PARTITIONS, TopicNames, bytes_topic
 from pipeline.chain import (
@@ -41,6 +43,7 @@ from pipeline.validation import SchemaName, schema_header
 JSON = b"application/json"
 ENRICH_WINDOW_S = 0.05
 SWEEP_INTERVAL_S = 600.0
+TABLE_SIZE_INTERVAL_S = 30.0
 
 
 def headers(schema: SchemaName | None) -> dict[str, bytes]:
@@ -83,6 +86,7 @@ async def reject(topics: Topics, metrics: Metrics, dead: DeadLetter) -> None:
     """A dead letter on ``wire.rejected``, counted and logged with its stage and reason."""
     stage = dead.letter["stage"]
     metrics.count(stage, "rejected")
+    metrics.rejections.labels(metrics.worker, stage, dead.letter["code"]).inc()
     await topics.rejected.send(
         key=dead.item_id.encode(), value=orjson.dumps(dead.letter), headers=headers("dead-letter")
     )
@@ -252,8 +256,48 @@ def create_app(settings: Settings) -> Newswire:
                 received = unique.cleaned.item.received.timestamp()
                 metrics.end_to_end_seconds.labels(metrics.worker).observe(time.time() - received)
 
+    sources = frozenset(
+        topic.get_topic_name() for topic in (topics.raw, topics.cleaned, topics.unique)
+    )
+    metrics.watch_consumer(lambda: consumer_lag(app, sources))
+    tables = {f"dedup-{name}": getattr(dedup_index, name) for name in ("stories", "keys", "bands")}
+
+    async def measure_tables() -> None:
+        # len() of a RocksDB table walks its keys: off the event loop.
+        sizes = await asyncio.get_running_loop().run_in_executor(None, table_sizes, tables)
+        for name, size in sizes.items():
+            metrics.table_entries.labels(metrics.worker, name).set(size)
+
+    app.timer(TABLE_SIZE_INTERVAL_S)(measure_tables)
+
     _register_web(app, topics, metrics)
     return Newswire(app, topics, metrics)
+
+
+def consumer_lag(app: faust.App, sources: frozenset[str]) -> ConsumerState:
+    """Highwater minus committed offset for each assigned partition of ``sources``."""
+    consumer = app.consumer
+    # Faust seeds its committed offsets from the broker at assignment and updates them at
+    # every commit; it has no public accessor for them.
+    committed: Mapping[TP, int | None] = getattr(consumer, "_committed_offset", {})
+    state: dict[tuple[str, int], int | None] = {}
+    for tp in consumer.assignment():
+        if tp.topic in sources:
+            end, done = consumer.highwater(tp), committed.get(tp)
+            lag = None if end is None or done is None else max(0, end - done)
+            state[(tp.topic, tp.partition)] = lag
+    return state
+
+
+def table_sizes(tables: Mapping[str, Sized]) -> dict[str, int]:
+    """Entries per table; a table changing under a rebalance is skipped until next time."""
+    sizes = {}
+    for name, table in tables.items():
+        try:
+            sizes[name] = len(table)
+        except RuntimeError:
+            continue
+    return sizes
 
 
 def _register_web(app: faust.App, topics: Topics, metrics: Metrics) -> None:
@@ -297,7 +341,7 @@ def _items_from_request(body: bytes, source: str, query: Any) -> list[RawItem]:
     """A POST body is a raw item (JSON with ``content``) or a raw document of any format (a
     feed or newsMessage gives one raw item per story)."""
     if not body.strip():
-        raise Rejected("decode", "the request body is empty")
+        raise Rejected("decode", "the request body is empty", code="no-text")
     try:
         value = orjson.loads(body)
     except orjson.JSONDecodeError:

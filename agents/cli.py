@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging.config
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -37,11 +38,6 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
-def _require_broker(settings: Settings) -> None:
-    if not localkafka.broker_answers(settings.bootstrap):
-        raise unreachable(settings)
-
-
 def cmd_kafka(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.action == "status":
@@ -61,10 +57,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     from agents.app import create_app
     from agents.logs import logging_config
+    from agents.standby import wait_for_broker
     from agents.topics import ensure_topics
 
     settings = _settings(args)
-    _require_broker(settings)
+    logging.config.dictConfig(logging_config(settings.log_level))
+    if not asyncio.run(wait_for_broker(settings)):
+        raise unreachable(settings)
     asyncio.run(ensure_topics(settings))
     worker = Worker(
         create_app(settings).app,

@@ -195,7 +195,7 @@ def _is_zombie(pid: int) -> bool:
     return stat.rsplit(")", 1)[-1].split()[0] == "Z"
 
 
-async def _answers_metadata(bootstrap: str) -> bool:
+async def answers_metadata(bootstrap: str) -> bool:
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     client = AIOKafkaClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
     try:
@@ -209,7 +209,7 @@ async def _answers_metadata(bootstrap: str) -> bool:
 
 def broker_answers(bootstrap: str) -> bool:
     """True when a broker at ``bootstrap`` answers a metadata request."""
-    return asyncio.run(_answers_metadata(bootstrap))
+    return asyncio.run(answers_metadata(bootstrap))
 
 
 def _log_tail(paths: BrokerPaths, lines: int = 5) -> str:

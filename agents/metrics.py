@@ -8,9 +8,12 @@ scraped into one Prometheus never overwrite each other's series.
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable, Iterator, Mapping
 from importlib.metadata import version
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from pipeline.config import Settings
 
@@ -58,6 +61,18 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self.rejections = Counter(
+            "newswire_rejections_total",
+            "Dead letters by stage and reason code.",
+            [*labels, "stage", "reason"],
+            registry=self.registry,
+        )
+        self.table_entries = Gauge(
+            "newswire_table_entries",
+            "Entries in a state table held by this worker (read every 30 s).",
+            [*labels, "table"],
+            registry=self.registry,
+        )
         self.subscriptions = Gauge(
             "newswire_subscriptions",
             "Saved subscriptions.",
@@ -72,6 +87,10 @@ class Metrics:
         )
         info.labels(self.worker, version("newswire")).set(1)
 
+    def watch_consumer(self, read: Callable[[], ConsumerState]) -> None:
+        """Report lag and assigned partitions, read from the consumer at every scrape."""
+        self.registry.register(_ConsumerCollector(self.worker, read))
+
     def count(self, stage: str, outcome: str) -> None:
         self.items.labels(self.worker, stage, outcome).inc()
 
@@ -80,3 +99,31 @@ class Metrics:
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
+
+
+ConsumerState = Mapping[tuple[str, int], int | None]
+"""Lag (records not yet processed) per assigned topic and partition; None until known."""
+
+
+class _ConsumerCollector(Collector):
+    def __init__(self, worker: str, read: Callable[[], ConsumerState]) -> None:
+        self.worker, self.read = worker, read
+
+    def collect(self) -> Iterator[Metric]:
+        state = self.read()
+        lag = GaugeMetricFamily(
+            "newswire_consumer_lag",
+            "Records in a partition not yet processed and committed by this worker.",
+            labels=["worker", "topic", "partition"],
+        )
+        for (topic, partition), records in sorted(state.items()):
+            if records is not None:
+                lag.add_metric([self.worker, topic, str(partition)], records)
+        assigned = GaugeMetricFamily(
+            "newswire_partitions_assigned",
+            "Partitions of the agents' topics this worker consumes.",
+            labels=["worker"],
+        )
+        assigned.add_metric([self.worker], len(state))
+        yield lag
+        yield assigned

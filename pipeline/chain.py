@@ -150,21 +150,24 @@ def decode_raw_item(data: bytes, max_bytes: int) -> RawItem:
         raise Rejected(
             "decode",
             f"item is {len(data)} bytes, over the limit of {max_bytes} (NEWSWIRE_MAX_ITEM_BYTES)",
+            code="too-large",
         )
     try:
         value = orjson.loads(data)
     except orjson.JSONDecodeError as error:
-        raise Rejected("decode", f"not a JSON raw item: {error}") from None
+        raise Rejected("decode", f"not a JSON raw item: {error}", code="not-json") from None
     if not isinstance(value, dict):
-        raise Rejected("decode", "a raw item must be a JSON object")
+        raise Rejected("decode", "a raw item must be a JSON object", code="not-raw-item")
     error_text = validation_error("raw-item", value)
     if error_text is not None:
-        raise Rejected("decode", f"not a raw item: {error_text}")
+        raise Rejected("decode", f"not a raw item: {error_text}", code="not-raw-item")
     try:
         parse_rfc3339(value["receivedAt"])
     except ValueError:
         raise Rejected(
-            "decode", f"receivedAt is not an RFC 3339 time: {value['receivedAt']!r}"
+            "decode",
+            f"receivedAt is not an RFC 3339 time: {value['receivedAt']!r}",
+            code="not-raw-item",
         ) from None
     return RawItem.from_dict(value)
 
@@ -175,14 +178,16 @@ def clean_step(data: bytes, max_bytes: int) -> Cleaned | DeadLetter:
         item = decode_raw_item(data, max_bytes)
     except Rejected as rejected:
         item_id = item_id_for(data)
-        return DeadLetter(item_id, dead_letter(item_id, rejected.stage, rejected.reason, data))
+        return DeadLetter(item_id, dead_letter(item_id, rejected, data))
     try:
         article = clean(item)
     except Rejected as rejected:
-        return DeadLetter(item.id, dead_letter(item.id, rejected.stage, rejected.reason, data))
+        return DeadLetter(item.id, dead_letter(item.id, rejected, data))
     except Exception as error:  # a parser bug must not lose the item: it becomes a dead letter
         reason = f"unexpected {type(error).__name__}: {error}"[:500]
-        return DeadLetter(item.id, dead_letter(item.id, "clean", reason, data))
+        return DeadLetter(
+            item.id, dead_letter(item.id, Rejected("clean", reason, "unexpected"), data)
+        )
     return Cleaned.of(item, article)
 
 
@@ -221,7 +226,7 @@ def publish_step(unique: Unique, enrichment: Enrichment, validate: bool) -> Publ
         if validate:
             check_story(story)
     except Rejected as rejected:
-        letter = dead_letter(item.id, rejected.stage, rejected.reason, item.to_json())
+        letter = dead_letter(item.id, rejected, item.to_json())
         return DeadLetter(item.id, letter)
     return Published(item.id, story)
 

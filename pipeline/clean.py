@@ -155,9 +155,13 @@ def binary_share(text: str) -> float:
 def clean(item: RawItem) -> Article:
     """Turn a raw item into an article, or raise ``Rejected`` saying why it cannot be one."""
     if not item.content.strip():
-        raise Rejected("clean", "the document is empty")
+        raise Rejected("clean", "the document is empty", code="no-text")
     if (share := binary_share(item.content)) > _MAX_BINARY_SHARE:
-        raise Rejected("clean", f"binary or undecodable content ({share:.0%} control characters)")
+        raise Rejected(
+            "clean",
+            f"binary or undecodable content ({share:.0%} control characters)",
+            code="binary",
+        )
     document = parse_document(item.content, item.format)
     headline = normalise_text(document.headline) if document.headline else None
     images = list(document.images)
@@ -193,7 +197,7 @@ def clean(item: RawItem) -> Article:
         dateline = parse_dateline_text(document.dateline_text, item.received)
 
     if not blocks:
-        raise Rejected("clean", "no story text found")
+        raise Rejected("clean", "no story text found", code="no-text")
     if not headline:
         headline = _first_sentence(blocks[0])
     metadata.setdefault("agency", dateline.agency if dateline else None)

@@ -63,11 +63,13 @@ class Settings:
     entity_dictionary: str = ""
     """A JSON or YAML file of known entities added to the shipped newsroom dictionary."""
     enrich_batch: int = 32
+    """Stories the worker sends through the model together (within 50 ms)."""
     latest_segment_ms: int = 3_600_000
     """How soon stories.latest rolls a segment, so that the log cleaner can compact it."""
     subscriptions_file: str = ""
     """A JSON or YAML file of saved subscriptions loaded when the worker starts."""
-    """Stories the worker sends through the model together (within 50 ms)."""
+    broker_wait_seconds: int = 300
+    """How long a starting worker waits for the broker (``/ready`` answers 503 meanwhile)."""
 
     @property
     def bootstrap(self) -> str:
@@ -133,6 +135,8 @@ class Settings:
             raise ConfigError("NEWSWIRE_DEDUP_POLICY must be drop or link")
         if not 0 < self.near_duplicate_threshold <= 1:
             raise ConfigError("NEWSWIRE_NEAR_DUPLICATE_THRESHOLD must be in (0, 1]")
+        if self.broker_wait_seconds < 0:
+            raise ConfigError("NEWSWIRE_BROKER_WAIT_SECONDS must be 0 or more")
         if self.store not in ("rocksdb://", "memory://"):
             raise ConfigError("NEWSWIRE_STORE must be rocksdb:// or memory://")
 

@@ -42,7 +42,9 @@ def decode_text(data: bytes) -> str:
     except UnicodeDecodeError:
         best = from_bytes(data).best()
         if best is None or best.encoding is None:
-            raise Rejected("decode", "the document is not text in any known encoding") from None
+            raise Rejected(
+                "decode", "the document is not text in any known encoding", code="binary"
+            ) from None
         return str(best)
 
 
@@ -76,7 +78,7 @@ def raw_item_from_json(value: Any, *, source: str) -> RawItem:
     """A raw item from a JSON object; ``id``, ``receivedAt``, ``source`` and ``format`` may be
     left out by the sender and are filled in here."""
     if not isinstance(value, dict):
-        raise Rejected("decode", "a raw item must be a JSON object")
+        raise Rejected("decode", "a raw item must be a JSON object", code="not-raw-item")
     filled = {
         "id": new_item_id(),
         "receivedAt": rfc3339(utc_now()),
@@ -86,7 +88,7 @@ def raw_item_from_json(value: Any, *, source: str) -> RawItem:
     }
     error = validation_error("raw-item", filled)
     if error is not None:
-        raise Rejected("decode", f"not a raw item: {error}")
+        raise Rejected("decode", f"not a raw item: {error}", code="not-raw-item")
     return RawItem.from_dict(filled)
 
 

@@ -137,4 +137,6 @@ def check_story(story: dict[str, Any]) -> None:
     """Refuse a story that breaks the contract, so it becomes a dead letter, not a bad message."""
     error = validation_error("story", story)
     if error is not None:
-        raise Rejected("publish", f"story fails schemas/story.schema.json {error}")
+        raise Rejected(
+            "publish", f"story fails schemas/story.schema.json {error}", code="invalid-story"
+        )

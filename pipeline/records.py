@@ -15,14 +15,29 @@ FORMATS = ("auto", "text", "html", "ninjs", "newsml", "rss", "jsonl")
 
 Stage = Literal["decode", "clean", "dedup", "enrich", "publish"]
 
+ReasonCode = Literal[
+    "too-large",
+    "not-json",
+    "not-raw-item",
+    "binary",
+    "malformed",
+    "unsplit",
+    "unsupported",
+    "no-text",
+    "invalid-story",
+    "unexpected",
+]
+"""Why an item was rejected, in a word: a closed set, so that dashboards can group by it."""
+
 
 class Rejected(Exception):
-    """An item cannot go on; it becomes a dead letter with this stage and reason."""
+    """An item cannot go on; it becomes a dead letter with this stage, reason and code."""
 
-    def __init__(self, stage: Stage, reason: str) -> None:
+    def __init__(self, stage: Stage, reason: str, code: ReasonCode) -> None:
         super().__init__(f"{stage}: {reason}")
         self.stage: Stage = stage
         self.reason = reason
+        self.code: ReasonCode = code
 
 
 def utc_now() -> datetime:
@@ -220,12 +235,13 @@ class Enrichment:
         return {k: v for k, v in found.items() if v is not None}
 
 
-def dead_letter(item_id: str, stage: Stage, reason: str, original: bytes) -> dict[str, Any]:
+def dead_letter(item_id: str, rejected: Rejected, original: bytes) -> dict[str, Any]:
     """The ``wire.rejected`` value: enough to see why, and the bytes to replay it."""
     return {
         "itemId": item_id,
-        "stage": stage,
-        "reason": reason,
+        "stage": rejected.stage,
+        "reason": rejected.reason,
+        "code": rejected.code,
         "original": base64.b64encode(original).decode("ascii"),
         "rejectedAt": rfc3339(utc_now()),
     }

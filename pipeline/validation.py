@@ -11,12 +11,12 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
 SchemaName = Literal["raw-item", "story", "duplicate-notice", "dead-letter"]
-SCHEMA_VERSION = "1.1.0"
+SCHEMA_VERSION = "1.2.0"
 NINJS_FILE = "ninjs-schema_3.1.json"
 
 
 def schema_header(name: SchemaName) -> str:
-    """The ``schema`` header value of a message: name and version, e.g. newswire.story/1.1.0."""
+    """The ``schema`` header value of a message: name and version, e.g. newswire.story/1.2.0."""
     return f"newswire.{name}/{SCHEMA_VERSION}"
 
 

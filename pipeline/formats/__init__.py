@@ -54,7 +54,7 @@ def parse_document(content: str, format: str) -> ParsedDocument:
     chosen = detect_format(content) if format == "auto" else format
     parser = _PARSERS.get(chosen)
     if parser is None:
-        raise Rejected("clean", f"the {chosen} format is not supported yet")
+        raise Rejected("clean", f"the {chosen} format is not supported yet", code="unsupported")
     return parser(content)
 
 

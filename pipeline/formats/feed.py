@@ -74,7 +74,9 @@ def parse_feed(content: str) -> ParsedDocument:
     entries = feed.get("entries", [])
     if len(entries) != 1:
         raise Rejected(
-            "clean", f"a feed with {len(entries)} entries: ingest it to split it into entries"
+            "clean",
+            f"a feed with {len(entries)} entries: ingest it to split it into entries",
+            code="unsplit",
         )
     entry = entries[0]
     tags = [tag.get("term") for tag in entry.get("tags", []) if tag.get("term")]

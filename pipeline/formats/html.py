@@ -66,7 +66,7 @@ def page_metadata(tree: Any) -> tuple[str | None, dict[str, Any]]:
 def parse_html(content: str) -> ParsedDocument:
     tree = load_html(content)
     if tree is None:
-        raise Rejected("clean", "unreadable HTML")
+        raise Rejected("clean", "unreadable HTML", code="malformed")
     headline, metadata = page_metadata(tree)
     extracted = trafilatura.bare_extraction(
         tree,
@@ -77,7 +77,7 @@ def parse_html(content: str) -> ParsedDocument:
         deduplicate=False,
     )
     if not isinstance(extracted, Document) or not extracted.text:
-        raise Rejected("clean", "no article text found in the HTML page")
+        raise Rejected("clean", "no article text found in the HTML page", code="no-text")
     return ParsedDocument(
         blocks=[line for line in extracted.text.splitlines() if line.strip()],
         headline=headline,

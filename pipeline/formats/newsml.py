@@ -99,7 +99,9 @@ def _news_item(root: Any) -> Any:
     items = root.findall(".//{*}itemSet/{*}newsItem")
     if len(items) != 1:
         raise Rejected(
-            "clean", f"a newsMessage with {len(items)} news items: ingest it to split it"
+            "clean",
+            f"a newsMessage with {len(items)} news items: ingest it to split it",
+            code="unsplit",
         )
     return items[0]
 
@@ -108,7 +110,11 @@ def parse_newsml(content: str) -> ParsedDocument:
     root = _news_item(parse_xml(content))
     item_class = _first(root, "{*}itemMeta/{*}itemClass")
     if item_class is not None and not item_class.get("qcode", "").endswith(":text"):
-        raise Rejected("clean", f"NewsML-G2 item of class {item_class.get('qcode')} has no text")
+        raise Rejected(
+            "clean",
+            f"NewsML-G2 item of class {item_class.get('qcode')} has no text",
+            code="no-text",
+        )
     meta = _first(root, "{*}contentMeta")
     blocks, head = _story_content(root)
     pub_status = _first(root, "{*}itemMeta/{*}pubStatus")

@@ -101,13 +101,13 @@ def parse_ninjs(content: str) -> ParsedDocument:
     try:
         document = orjson.loads(content)
     except orjson.JSONDecodeError as error:
-        raise Rejected("clean", f"not valid ninjs JSON: {error}") from None
+        raise Rejected("clean", f"not valid ninjs JSON: {error}", code="malformed") from None
     if not isinstance(document, dict):
-        raise Rejected("clean", "a ninjs document must be a JSON object")
+        raise Rejected("clean", "a ninjs document must be a JSON object", code="malformed")
     item = _lower_keys(document)
     kind = item.get("type") or ("event" if "eventdetails" in item else "text")
     if kind not in ("text", "composite"):
-        raise Rejected("clean", f"ninjs item of type {kind!r} has no story text")
+        raise Rejected("clean", f"ninjs item of type {kind!r} has no story text", code="no-text")
     headlines = [h for h in item.get("headlines", []) if isinstance(h, dict)]
     main = _pick(headlines, ("main", "")) or (headlines[0] if headlines else None)
     sub = _pick(headlines, ("sub", "subheadline", "subhead"))

@@ -30,7 +30,7 @@ def parse_xml(content: str) -> Any:
     try:
         return etree.fromstring(_DECLARATION.sub("", content, count=1), safe_parser())
     except etree.XMLSyntaxError as error:
-        raise Rejected("clean", f"malformed XML: {error}") from None
+        raise Rejected("clean", f"malformed XML: {error}", code="malformed") from None
 
 
 def local_name(element: Any) -> str:

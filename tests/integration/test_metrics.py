@@ -71,3 +71,32 @@ def test_counts_after_a_known_set_of_items(worker: WorkerProcess) -> None:
     assert found[("newswire_stage_seconds_count", (("stage", "clean"),))] == 5
     assert found[("newswire_ner_batch_size_sum", ())] == 2
     assert ("newswire_worker_info", (("version", "0.1.0"),)) in found
+    rejections = "newswire_rejections_total"
+    assert found[(rejections, (("reason", "no-text"), ("stage", "clean")))] == 1
+    assert found[(rejections, (("reason", "not-json"), ("stage", "decode")))] == 1
+
+
+def test_lag_partitions_and_table_sizes(worker: WorkerProcess) -> None:
+    """Runs after the counts test in the same module: everything it sent is processed."""
+    names = TopicNames.for_settings(worker.settings)
+    # raw and unique have two partitions each in the tests, cleaned one.
+    assert samples(worker)[("newswire_partitions_assigned", ())] == 5
+
+    def caught_up() -> bool:
+        lag = {
+            labels: value
+            for (name, labels), value in samples(worker).items()
+            if name == "newswire_consumer_lag"
+        }
+        expected = {
+            (("partition", str(p)), ("topic", topic))
+            for topic, count in ((names.raw, 2), (names.cleaned, 1), (names.unique, 2))
+            for p in range(count)
+        }
+        return set(lag) == expected and not any(lag.values())
+
+    wait_for(caught_up, timeout=30)
+    # Table sizes are read every 30 s.
+    stories = ("newswire_table_entries", (("table", "dedup-stories"),))
+    wait_for(lambda: stories in samples(worker), timeout=60)
+    assert samples(worker)[stories] == 2

@@ -64,36 +64,44 @@ def test_skip_dedup_publishes_every_copy() -> None:
 
 
 @pytest.mark.parametrize(
-    ("data", "stage", "reason"),
+    ("data", "stage", "reason", "code"),
     [
-        (b"not json at all", "decode", "not a JSON raw item"),
-        (b"\xff\xfe\x00garbage", "decode", "not a JSON raw item"),
-        (b"[1, 2, 3]", "decode", "must be a JSON object"),
-        (b'{"id": "a", "source": "s"}', "decode", "is a required property"),
+        (b"not json at all", "decode", "not a JSON raw item", "not-json"),
+        (b"\xff\xfe\x00garbage", "decode", "not a JSON raw item", "not-json"),
+        (b"[1, 2, 3]", "decode", "must be a JSON object", "not-raw-item"),
+        (b'{"id": "a", "source": "s"}', "decode", "is a required property", "not-raw-item"),
         (
             b'{"id": 7, "source": "s", "receivedAt": "2024-01-01T00:00:00Z", '
             b'"format": "text", "content": "x"}',
             "decode",
             "is not of type 'string'",
+            "not-raw-item",
         ),
         (
             b'{"id": "a", "source": "s", "receivedAt": "yesterday", "format": "text", '
             b'"content": "x"}',
             "decode",
             "not an RFC 3339 time",
+            "not-raw-item",
         ),
-        (raw_item("").to_json(), "clean", "the document is empty"),
-        (raw_item("{not ninjs", format="ninjs").to_json(), "clean", "not valid ninjs JSON"),
-        (b"[" * 5000 + b"]" * 5000, "decode", "not a JSON raw item"),
+        (raw_item("").to_json(), "clean", "the document is empty", "no-text"),
+        (
+            raw_item("{not ninjs", format="ninjs").to_json(),
+            "clean",
+            "not valid ninjs JSON",
+            "malformed",
+        ),
+        (b"[" * 5000 + b"]" * 5000, "decode", "not a JSON raw item", "not-json"),
     ],
 )
 def test_bad_input_becomes_a_dead_letter_with_the_original_bytes(
-    data: bytes, stage: str, reason: str
+    data: bytes, stage: str, reason: str, code: str
 ) -> None:
     outcome = run(data)
     assert isinstance(outcome, DeadLetter)
     assert outcome.letter["stage"] == stage
     assert reason in outcome.letter["reason"]
+    assert outcome.letter["code"] == code
     assert base64.b64decode(outcome.letter["original"]) == data
     assert validation_error("dead-letter", outcome.letter) is None
 
@@ -103,6 +111,7 @@ def test_an_item_over_the_size_limit_is_rejected_before_parsing() -> None:
     outcome = run_chain(data, DedupIndex(), 1024, True, CONFIG)
     assert isinstance(outcome, DeadLetter)
     assert "over the limit of 1024" in outcome.letter["reason"]
+    assert outcome.letter["code"] == "too-large"
 
 
 def test_a_dead_letter_keeps_the_item_id_when_it_can_be_read() -> None:
