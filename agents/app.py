@@ -20,6 +20,7 @@ from faust.types import TP
 from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from agents.dashboard import Sampler, Trends, register_dashboard
 from agents.logs import item_event
 from agents.metrics import ConsumerState, Metrics
 from agents.subscriptions import register_subscriptions
@@ -175,6 +176,7 @@ def create_app(settings: Settings) -> Newswire:
         dedup_config.retention,
     )
     sweeper = Sweeper(dedup_index, dedup_config.retention)
+    trends = Trends(app, settings)
 
     @app.agent(topics.raw, name="clean")
     async def clean_agent(stream: faust.StreamT[bytes]) -> None:
@@ -244,6 +246,7 @@ def create_app(settings: Settings) -> Newswire:
                 await topics.structured.send(key=key, value=value, headers=story_headers)
                 await topics.latest.send(key=key, value=value, headers=story_headers)
                 await route(result.story, value, story_headers)
+                await trends.note(result.story)
                 published.remember(key, unique.decision.version)
                 metrics.count("publish", "published")
                 item_event(
@@ -254,12 +257,14 @@ def create_app(settings: Settings) -> Newswire:
                     version=result.story["version"],
                 )
                 received = unique.cleaned.item.received.timestamp()
-                metrics.end_to_end_seconds.labels(metrics.worker).observe(time.time() - received)
+                metrics.end_to_end(time.time() - received)
 
     sources = frozenset(
         topic.get_topic_name() for topic in (topics.raw, topics.cleaned, topics.unique)
     )
     metrics.watch_consumer(lambda: consumer_lag(app, sources))
+    sampler = Sampler(metrics, trends, lambda: consumer_lag(app, sources), lambda: is_ready(app))
+    register_dashboard(app, sampler)
     tables = {f"dedup-{name}": getattr(dedup_index, name) for name in ("stories", "keys", "bands")}
 
     async def measure_tables() -> None:
@@ -274,6 +279,11 @@ def create_app(settings: Settings) -> Newswire:
     return Newswire(app, topics, metrics)
 
 
+def is_ready(app: faust.App) -> bool:
+    """Partitions assigned and no rebalance going on (the model loads before the app starts)."""
+    return bool(app.consumer.assignment()) and not app.rebalancing
+
+
 def consumer_lag(app: faust.App, sources: frozenset[str]) -> ConsumerState:
     """Highwater minus committed offset for each assigned partition of ``sources``."""
     consumer = app.consumer
@@ -283,9 +293,9 @@ def consumer_lag(app: faust.App, sources: frozenset[str]) -> ConsumerState:
     state: dict[tuple[str, int], int | None] = {}
     for tp in consumer.assignment():
         if tp.topic in sources:
-            end, done = consumer.highwater(tp), committed.get(tp)
-            lag = None if end is None or done is None else max(0, end - done)
-            state[(tp.topic, tp.partition)] = lag
+            # Before the group's first commit on a partition, everything from offset 0 is due.
+            end, done = consumer.highwater(tp), committed.get(tp) or 0
+            state[(tp.topic, tp.partition)] = None if end is None else max(0, end - done)
     return state
 
 
@@ -316,8 +326,8 @@ def _register_web(app: faust.App, topics: Topics, metrics: Metrics) -> None:
     @app.page("/ready")
     class Ready(View):
         async def get(self, request: Request) -> Response:
-            assigned = len(app.consumer.assignment()) if app.consumer else 0
-            ready = assigned > 0 and not app.rebalancing
+            ready = is_ready(app)
+            assigned = len(app.consumer.assignment())
             body = {"ready": ready, "partitionsAssigned": assigned, "rebalancing": app.rebalancing}
             return self.json(body, status=200 if ready else 503)
 

@@ -134,7 +134,7 @@ def run_demo(settings: Settings, once: bool) -> int:
         missing = len(items) - len(outcomes)
         if missing:
             print(f"{missing} items have no outcome yet; see {log}")
-        print(f"worker web server: {settings.web_url}/ (health /health, ready /ready)", flush=True)
+        print(f"dashboard: {settings.web_url}/ (metrics /metrics, ready /ready)", flush=True)
         if not once:
             print("press Ctrl-C to stop", flush=True)
             worker.wait()

@@ -8,6 +8,9 @@ scraped into one Prometheus never overwrite each other's series.
 from __future__ import annotations
 
 import socket
+import time
+from collections import Counter as Tally
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from importlib.metadata import version
 
@@ -17,6 +20,7 @@ from prometheus_client.registry import Collector
 
 from pipeline.config import Settings
 
+RECENT_LATENCIES = 20_000
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
 
@@ -26,6 +30,10 @@ class Metrics:
     def __init__(self, settings: Settings) -> None:
         self.worker = f"{socket.gethostname()}:{settings.web_port}"
         self.registry = CollectorRegistry()
+        # What the dashboard draws: the same counts, and recent end-to-end latencies with
+        # the time they were observed.
+        self.totals: Tally[str] = Tally()
+        self.recent_latencies: deque[tuple[float, float]] = deque(maxlen=RECENT_LATENCIES)
         labels = ["worker"]
         self.items = Counter(
             "newswire_items_total",
@@ -93,6 +101,11 @@ class Metrics:
 
     def count(self, stage: str, outcome: str) -> None:
         self.items.labels(self.worker, stage, outcome).inc()
+        self.totals[f"{stage}.{outcome}"] += 1
+
+    def end_to_end(self, seconds: float) -> None:
+        self.end_to_end_seconds.labels(self.worker).observe(seconds)
+        self.recent_latencies.append((time.time(), seconds))
 
     def time_stage(self, stage: str, seconds: float) -> None:
         self.stage_seconds.labels(self.worker, stage).observe(seconds)

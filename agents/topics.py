@@ -5,6 +5,7 @@
     wire.raw -> [clean] -> newswire.internal.cleaned (key: fingerprint)
              -> [dedup] -> newswire.internal.unique  (key: story uri)   | wire.duplicates
              -> [enrich + publish] -> stories.structured, stories.latest | wire.rejected
+                                   -> newswire.internal.trends -> [trends] (the dashboard)
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from pipeline.config import Settings
 DAY_MS = 24 * 3600 * 1000
 DEDUP_PARTITIONS = 1
 """All cleaned items meet in one partition, so dedup compares each with every stored story."""
+TRENDS_PARTITIONS = 1
+"""Every published story's summary meets in one partition, so the top entities are whole."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class TopicNames:
     duplicates: str
     rejected: str
     subscription_commands: str
+    trends: str
 
     @classmethod
     def for_settings(cls, settings: Settings) -> TopicNames:
@@ -46,6 +50,7 @@ class TopicNames:
             duplicates=f"{prefix}wire.duplicates",
             rejected=f"{prefix}wire.rejected",
             subscription_commands=f"{prefix}newswire.internal.subscriptions",
+            trends=f"{prefix}newswire.internal.trends",
         )
 
     def all(self) -> list[str]:
@@ -92,6 +97,7 @@ def topic_specs(settings: Settings) -> dict[str, TopicSpec]:
         names.duplicates: (n, week),
         names.rejected: (n, month),
         names.subscription_commands: (1, {"cleanup.policy": "compact"}),
+        names.trends: (TRENDS_PARTITIONS, {"retention.ms": str(DAY_MS // 12)}),
     }
 
 
@@ -106,7 +112,7 @@ class TopicMismatch(RuntimeError):
 async def _check_partitions(
     admin: AIOKafkaAdminClient, specs: dict[str, TopicSpec], strict: set[str]
 ) -> None:
-    """Partition counts that decide correctness (dedup's single partition) must match; Kafka
+    """Partition counts that decide correctness (the single partitions) must match; Kafka
     cannot shrink a topic, so say what to do instead."""
     if not strict:
         return
@@ -127,7 +133,8 @@ async def ensure_topics(settings: Settings, specs: dict[str, TopicSpec] | None =
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        strict = {TopicNames.for_settings(settings).cleaned} & existing & specs.keys()
+        names = TopicNames.for_settings(settings)
+        strict = {names.cleaned, names.trends} & existing & specs.keys()
         await _check_partitions(admin, specs, strict)
         wanted = [
             NewTopic(name, partitions, settings.replication_factor, topic_configs=config)

@@ -21,6 +21,9 @@ import yaml
 
 ENTITY_TYPES = ("person", "organisation", "place", "event", "nationality", "other")
 
+# Capitalised abbreviations that are countries only as written ("us" is a pronoun).
+_COUNTRY_ABBREVIATIONS = {"US": "US", "UAE": "AE", "DRC": "CD"}
+
 # Everyday names of countries that pycountry spells otherwise.
 _COUNTRY_ALIASES = {
     "russia": "RU",
@@ -30,6 +33,7 @@ _COUNTRY_ALIASES = {
     "u.k.": "GB",
     "united kingdom": "GB",
     "u.s.": "US",
+    "u.s": "US",  # "U.S." ending a sentence loses its last stop
     "usa": "US",
     "u.s.a.": "US",
     "america": "US",
@@ -128,6 +132,8 @@ class Gazetteer:
         return self._country_codes[name]
 
     def _look_up_country(self, name: str) -> str | None:
+        if name in _COUNTRY_ABBREVIATIONS:
+            return _COUNTRY_ABBREVIATIONS[name]
         lowered = name.lower()
         if lowered in _COUNTRY_ALIASES:
             return _COUNTRY_ALIASES[lowered]

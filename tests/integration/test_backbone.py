@@ -163,6 +163,7 @@ def test_topics_have_their_partitions_and_configs(worker: WorkerProcess) -> None
     expected = {name: settings.partitions for name in names.all()} | {
         names.cleaned: 1,
         names.subscription_commands: 1,
+        names.trends: 1,
     }
     assert partitions == expected
     assert latest["cleanup.policy"] == "compact"

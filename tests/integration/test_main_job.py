@@ -32,7 +32,7 @@ def test_demo_prints_the_sample_stories_and_stops_cleanly(kafka: Settings, tmp_p
     if SEED.exists():
         assert SEED_HEADLINE in output
         assert "ingested 6 items: 5 stories published" in output
-    assert f"worker web server: {settings.web_url}/" in output
+    assert f"dashboard: {settings.web_url}/" in output
 
 
 def test_kafka_status_reports_the_running_broker(kafka: Settings) -> None:

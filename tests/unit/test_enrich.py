@@ -154,3 +154,15 @@ def test_unchanged_paragraphs_come_from_the_cache(enricher: Enricher) -> None:
     finally:
         enricher.recognise = original
     assert [len(call) for call in calls] == [10, 1]
+
+
+@pytest.mark.parametrize("written", ["US", "U.S", "USA"])
+def test_abbreviated_countries_are_linked(enricher: Enricher, written: str) -> None:
+    result = enricher.enrich(story(f"Officials in the {written} said so on Monday."))
+    country = next(e for e in result.entities if e.type == "place")
+    assert country.links is not None and country.links["iso3166"] == "US"
+
+
+def test_the_pronoun_us_is_no_country(enricher: Enricher) -> None:
+    result = enricher.enrich(story("Let us go, he told us on Monday."))
+    assert not [e for e in result.entities if e.type == "place"]

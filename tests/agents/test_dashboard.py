@@ -1,0 +1,52 @@
+"""What the dashboard takes from a story, and its latency percentiles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents.dashboard import entity_identity, percentiles, story_summary
+
+
+def story() -> dict[str, Any]:
+    return {
+        "uri": "urn:newswire:story:1",
+        "version": "2",
+        "versionCreated": "2026-11-29T10:00:00Z",
+        "headlines": [{"role": "main", "value": "Harbour reopens"}],
+        "bodies": [{"role": "main", "contentType": "text/plain", "value": "The whole text."}],
+        "newswire": {
+            "source": "afp",
+            "entities": [
+                {"type": "place", "name": "US", "salience": 0.2, "links": {"iso3166": "US"}},
+                {"type": "person", "name": "Lech Walesa", "salience": 0.9},
+            ],
+        },
+    }
+
+
+def test_a_summary_has_the_headline_and_entities_but_never_the_text() -> None:
+    summary = story_summary(story())
+    assert summary["headline"] == "Harbour reopens"
+    assert summary["source"] == "afp"
+    assert summary["version"] == "2"
+    assert summary["entities"] == [
+        ["person", "Lech Walesa", "name:Lech Walesa"],
+        ["place", "US", "iso3166:US"],
+    ]
+    assert "The whole text." not in str(summary)
+
+
+def test_names_of_one_thing_share_an_identity() -> None:
+    us = {"name": "US", "links": {"iso3166": "US"}}
+    united_states = {"name": "United States", "links": {"iso3166": "US", "geonamesId": 6252001}}
+    assert entity_identity(us) == "iso3166:US"
+    assert entity_identity(united_states) == "geonamesId:6252001"
+    known = {"name": "MI6", "links": {"uri": "https://www.wikidata.org/wiki/Q154200"}}
+    assert entity_identity(known) == "uri:https://www.wikidata.org/wiki/Q154200"
+
+
+def test_percentiles_by_nearest_rank() -> None:
+    values = [float(n) for n in range(1, 101)]
+    assert percentiles(values) == {"p50": 51.0, "p95": 96.0, "p99": 100.0}
+    assert percentiles([]) == {"p50": None, "p95": None, "p99": None}
+    assert percentiles([0.3]) == {"p50": 0.3, "p95": 0.3, "p99": 0.3}
