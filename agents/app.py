@@ -21,6 +21,7 @@ from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from agents.dashboard import Sampler, Trends, register_dashboard
+from agents.feeds import Feeds
 from agents.logs import item_event
 from agents.metrics import ConsumerState, Metrics
 from agents.subscriptions import register_subscriptions
@@ -37,7 +38,7 @@ from pipeline.chain import (
 from pipeline.config import Settings
 from pipeline.dedup import DedupIndex, Sweeper
 from pipeline.enrich import enrichment_for
-from pipeline.ingest import is_raw_item_json, raw_item_from_json, raw_items_from_document
+from pipeline.ingest import raw_items_from_request
 from pipeline.records import RawItem, Rejected, utc_now
 from pipeline.validation import SchemaName, schema_header
 
@@ -178,6 +179,18 @@ def create_app(settings: Settings) -> Newswire:
     sweeper = Sweeper(dedup_index, dedup_config.retention)
     trends = Trends(app, settings)
 
+    async def send_raw(items: list[RawItem]) -> None:
+        await asyncio.gather(*(send_raw_item(topics, item) for item in items))
+
+    feeds = Feeds(settings, send_raw)
+    metrics.watch_feeds(feeds.health)
+    if feeds.runners:
+
+        async def run_feeds() -> None:
+            await asyncio.gather(feeds.run(), feeds.watch_pushes())
+
+        app.task(run_feeds)
+
     @app.agent(topics.raw, name="clean")
     async def clean_agent(stream: faust.StreamT[bytes]) -> None:
         async for data in stream:
@@ -263,7 +276,9 @@ def create_app(settings: Settings) -> Newswire:
         topic.get_topic_name() for topic in (topics.raw, topics.cleaned, topics.unique)
     )
     metrics.watch_consumer(lambda: consumer_lag(app, sources))
-    sampler = Sampler(metrics, trends, lambda: consumer_lag(app, sources), lambda: is_ready(app))
+    sampler = Sampler(
+        metrics, trends, feeds, lambda: consumer_lag(app, sources), lambda: is_ready(app)
+    )
     register_dashboard(app, sampler)
     tables = {f"dedup-{name}": getattr(dedup_index, name) for name in ("stories", "keys", "bands")}
 
@@ -275,7 +290,7 @@ def create_app(settings: Settings) -> Newswire:
 
     app.timer(TABLE_SIZE_INTERVAL_S)(measure_tables)
 
-    _register_web(app, topics, metrics)
+    _register_web(app, topics, metrics, feeds)
     return Newswire(app, topics, metrics)
 
 
@@ -310,7 +325,7 @@ def table_sizes(tables: Mapping[str, Sized]) -> dict[str, int]:
     return sizes
 
 
-def _register_web(app: faust.App, topics: Topics, metrics: Metrics) -> None:
+def _register_web(app: faust.App, topics: Topics, metrics: Metrics, feeds: Feeds) -> None:
     @app.page("/metrics")
     class MetricsView(View):
         async def get(self, request: Request) -> Response:
@@ -338,7 +353,13 @@ def _register_web(app: faust.App, topics: Topics, metrics: Metrics) -> None:
             query = request.query
             source = query.get("source", "http")
             try:
-                items = _items_from_request(body, source, query)
+                items = raw_items_from_request(
+                    body,
+                    source=source,
+                    format=query.get("format", "auto"),
+                    guid=query.get("guid"),
+                    url=query.get("url"),
+                )
             except Rejected as rejected:
                 return self.json({"error": rejected.reason}, status=400)
             for item in items:
@@ -346,22 +367,15 @@ def _register_web(app: faust.App, topics: Topics, metrics: Metrics) -> None:
             answer = {"id": items[0].id, "key": items[0].key, "ids": [item.id for item in items]}
             return self.json(answer, status=202)
 
+    @app.page("/feeds")
+    class FeedList(View):
+        async def get(self, request: Request) -> Response:
+            return self.json({"feeds": feeds.health()})
 
-def _items_from_request(body: bytes, source: str, query: Any) -> list[RawItem]:
-    """A POST body is a raw item (JSON with ``content``) or a raw document of any format (a
-    feed or newsMessage gives one raw item per story)."""
-    if not body.strip():
-        raise Rejected("decode", "the request body is empty", code="no-text")
-    try:
-        value = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        value = None
-    if is_raw_item_json(value):
-        return [raw_item_from_json(value, source=source)]
-    return raw_items_from_document(
-        body,
-        source=source,
-        format=query.get("format", "auto"),
-        guid=query.get("guid"),
-        url=query.get("url"),
-    )
+    @app.page("/feeds/{name}")
+    class FeedPush(View):
+        async def post(self, request: Request, name: str) -> Response:
+            authorization = request.headers.get("Authorization", "")
+            body = await request.read()
+            status, answer = await feeds.push(name, authorization, body, request.query)
+            return self.json(answer, status=status)

@@ -7,7 +7,9 @@ import argparse
 import asyncio
 import logging.config
 import sys
+import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -19,6 +21,7 @@ from pipeline.chain import DeadLetter, Duplicate, Published, run_chain
 from pipeline.config import ConfigError, Settings
 from pipeline.dedup import DedupIndex
 from pipeline.enrich import enrichment_for
+from pipeline.feeds import FeedError, load_feeds
 from pipeline.ingest import InputError, InputFailure, read_inputs
 from pipeline.records import FORMATS, RawItem
 from pipeline.subscriptions import FilterError, Subscription, SubscriptionIndex, parse_filter
@@ -35,6 +38,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         web_port=getattr(args, "web_port", None),
         partitions=getattr(args, "partitions", None),
         log_level=getattr(args, "log_level", None),
+        feeds_file=getattr(args, "feeds_file", None),
     )
 
 
@@ -188,6 +192,37 @@ def cmd_process(args: argparse.Namespace) -> int:
     return 1 if unreadable else 0
 
 
+def cmd_feeds(args: argparse.Namespace) -> int:
+    from agents.feeds import feeds_state, run_standalone
+    from agents.logs import logging_config
+
+    settings = _settings(args)
+    if not settings.feeds_file:
+        raise CommandError("no feed file: set NEWSWIRE_FEEDS_FILE or pass --file")
+    if args.action == "list":
+        print(
+            f"{'feed':<24} {'kind':<10} {'state':<8} {'last item':<20} {'/hour':>6} {'errors':>6}"
+        )
+        for row in feeds_state(settings):
+            last = row["lastItemAt"]
+            when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(last)) if last else "never"
+            print(
+                f"{row['name']:<24} {row['kind']:<10} {row['state']:<8} {when:<20} "
+                f"{row['itemsLastHour']:>6} {row['errorsTotal']:>6}"
+            )
+            if row["lastError"]:
+                print(f"{'':<24} last error: {row['lastError']}")
+        return 0
+    if not load_feeds(Path(settings.feeds_file)):
+        raise CommandError(f"{settings.feeds_file} lists no feeds")
+    logging.config.dictConfig(logging_config(settings.log_level))
+    try:
+        asyncio.run(run_standalone(settings))
+    except OSError as error:
+        raise CommandError(f"cannot serve on {settings.web_url}: {error.strerror}") from None
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from agents.demo import run_demo
 
@@ -246,6 +281,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tail.set_defaults(handler=cmd_tail)
 
+    feeds = commands.add_parser(
+        "feeds", parents=[common], help="run the feeds of the feed file, or list their state"
+    )
+    feeds.add_argument("action", choices=("run", "list"))
+    feeds.add_argument("--file", dest="feeds_file", metavar="PATH", help="NEWSWIRE_FEEDS_FILE")
+    feeds.add_argument("--web-port", type=int, metavar="PORT", help="NEWSWIRE_WEB_PORT")
+    feeds.set_defaults(handler=cmd_feeds)
+
     process = commands.add_parser(
         "process", parents=[inputs], help="run the stage chain in-process, without Kafka"
     )
@@ -275,6 +318,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         InputError,
         KafkaUnavailable,
         FilterError,
+        FeedError,
         TopicMismatch,
         localkafka.BrokerError,
     ) as error:

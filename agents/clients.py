@@ -37,9 +37,15 @@ class SendReport:
     failures: list[tuple[str, str]]
 
 
-async def send_raw_items(settings: Settings, items: Iterable[RawItem]) -> SendReport:
-    """Produce raw items to ``wire.raw``; an item counts as sent only once the broker acked it
-    (acks=all, idempotent producer, so retries never duplicate a record)."""
+RAW_HEADERS = [
+    ("content-type", b"application/json"),
+    ("schema", schema_header("raw-item").encode()),
+]
+
+
+async def started_producer(settings: Settings) -> AIOKafkaProducer:
+    """A producer that counts a record as sent only once every replica has it (acks=all,
+    idempotent, so its retries never duplicate a record)."""
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     producer = AIOKafkaProducer(
         bootstrap_servers=settings.bootstrap,
@@ -53,29 +59,40 @@ async def send_raw_items(settings: Settings, items: Iterable[RawItem]) -> SendRe
     except KafkaConnectionError:
         await producer.stop()
         raise unreachable(settings) from None
-    topic = TopicNames.for_settings(settings).raw
-    header = [("content-type", b"application/json"), ("schema", schema_header("raw-item").encode())]
+    return producer
+
+
+async def produce_raw_items(
+    producer: AIOKafkaProducer, topic: str, items: Iterable[RawItem]
+) -> SendReport:
+    """Produce raw items to ``topic`` and wait for each acknowledgement."""
     pending: list[tuple[RawItem, asyncio.Future[object]]] = []
     failures: list[tuple[str, str]] = []
-    try:
-        for item in items:
-            try:
-                future = await producer.send(
-                    topic, value=item.to_json(), key=item.key.encode(), headers=header
-                )
-            except KafkaError as error:
-                failures.append((item.id, str(error)))
-                continue
-            pending.append((item, future))
-        results = await asyncio.gather(*(future for _, future in pending), return_exceptions=True)
-    finally:
-        await producer.stop()
+    for item in items:
+        try:
+            future = await producer.send(
+                topic, value=item.to_json(), key=item.key.encode(), headers=RAW_HEADERS
+            )
+        except KafkaError as error:
+            failures.append((item.id, str(error)))
+            continue
+        pending.append((item, future))
+    results = await asyncio.gather(*(future for _, future in pending), return_exceptions=True)
     for (item, _), result in zip(pending, results, strict=True):
         if isinstance(result, BaseException):
             failures.append((item.id, f"not acknowledged by the broker: {result}"))
     return SendReport(
         sent=len(pending) - sum(isinstance(r, BaseException) for r in results), failures=failures
     )
+
+
+async def send_raw_items(settings: Settings, items: Iterable[RawItem]) -> SendReport:
+    """Produce raw items to ``wire.raw`` with a producer of their own."""
+    producer = await started_producer(settings)
+    try:
+        return await produce_raw_items(producer, TopicNames.for_settings(settings).raw, items)
+    finally:
+        await producer.stop()
 
 
 def render_record(value: bytes | None) -> str:

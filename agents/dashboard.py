@@ -24,6 +24,7 @@ import orjson
 from aiohttp import web
 from faust.web import Request, Response, View
 
+from agents.feeds import Feeds
 from agents.metrics import ConsumerState, Metrics
 from agents.topics import TRENDS_PARTITIONS, TopicNames, bytes_topic
 from pipeline.config import Settings
@@ -140,6 +141,7 @@ class Sampler:
 
     metrics: Metrics
     trends: Trends
+    feeds: Feeds
     lag: Callable[[], ConsumerState]
     ready: Callable[[], bool]
 
@@ -160,6 +162,7 @@ class Sampler:
             "lag": lag,
             "top": self.trends.top(now),
             "latest": list(self.trends.latest),
+            "feeds": self.feeds.health(),
         }
         self.history.append(found)
         self.changed.set()

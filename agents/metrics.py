@@ -13,9 +13,10 @@ from collections import Counter as Tally
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from importlib.metadata import version
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from pipeline.config import Settings
@@ -99,6 +100,10 @@ class Metrics:
         """Report lag and assigned partitions, read from the consumer at every scrape."""
         self.registry.register(_ConsumerCollector(self.worker, read))
 
+    def watch_feeds(self, read: Callable[[], list[dict[str, Any]]]) -> None:
+        """Report each feed's health (``Feeds.health``) at every scrape."""
+        self.registry.register(_FeedCollector(self.worker, read))
+
     def count(self, stage: str, outcome: str) -> None:
         self.items.labels(self.worker, stage, outcome).inc()
         self.totals[f"{stage}.{outcome}"] += 1
@@ -140,3 +145,37 @@ class _ConsumerCollector(Collector):
         assigned.add_metric([self.worker], len(state))
         yield lag
         yield assigned
+
+
+class _FeedCollector(Collector):
+    def __init__(self, worker: str, read: Callable[[], list[dict[str, Any]]]) -> None:
+        self.worker, self.read = worker, read
+
+    def collect(self) -> Iterator[Metric]:
+        labels = ["worker", "feed"]
+        items = CounterMetricFamily("newswire_feed_items", "Items a feed sent.", labels=labels)
+        errors = CounterMetricFamily(
+            "newswire_feed_errors", "Failed polls and quarantined files.", labels=labels
+        )
+        hourly = GaugeMetricFamily(
+            "newswire_feed_items_last_hour", "Items a feed sent in the last hour.", labels=labels
+        )
+        last = GaugeMetricFamily(
+            "newswire_feed_last_item_timestamp_seconds",
+            "When a feed last sent an item (Unix time).",
+            labels=labels,
+        )
+        quiet = GaugeMetricFamily(
+            "newswire_feed_quiet",
+            "1 when a feed has sent nothing for longer than its quiet_after_seconds.",
+            labels=labels,
+        )
+        for feed in self.read():
+            key = [self.worker, feed["name"]]
+            items.add_metric(key, feed["itemsTotal"])
+            errors.add_metric(key, feed["errorsTotal"])
+            hourly.add_metric(key, feed["itemsLastHour"])
+            quiet.add_metric(key, 1 if feed["state"] == "quiet" else 0)
+            if feed["lastItemAt"] is not None:
+                last.add_metric(key, feed["lastItemAt"])
+        yield from (items, errors, hourly, last, quiet)

@@ -55,14 +55,16 @@ def raw_items_from_document(
     format: str = "auto",
     guid: str | None = None,
     url: str | None = None,
+    id_base: str | None = None,
 ) -> list[RawItem]:
     """Raw items for one document, received now: one per entry of a feed or newsItem of a
-    newsMessage, else one."""
+    newsMessage, else one. With ``id_base`` the ids are ``id_base``, ``id_base.2``, ...: the
+    same document gives the same ids."""
     chosen, parts = split_document(decode_text(data), format)
     received = rfc3339(utc_now())
     return [
         RawItem(
-            id=new_item_id(),
+            id=new_item_id() if id_base is None else id_base + (f".{n}" if n > 1 else ""),
             source=source,
             receivedAt=received,
             format=chosen,
@@ -70,7 +72,7 @@ def raw_items_from_document(
             guid=part_guid or guid or None,
             url=url,
         )
-        for content, part_guid in parts
+        for n, (content, part_guid) in enumerate(parts, start=1)
     ]
 
 
@@ -90,6 +92,22 @@ def raw_item_from_json(value: Any, *, source: str) -> RawItem:
     if error is not None:
         raise Rejected("decode", f"not a raw item: {error}", code="not-raw-item")
     return RawItem.from_dict(filled)
+
+
+def raw_items_from_request(
+    body: bytes, *, source: str, format: str, guid: str | None, url: str | None
+) -> list[RawItem]:
+    """A POST body is a raw item (JSON with ``content``) or a raw document of any format (a
+    feed or newsMessage gives one raw item per story)."""
+    if not body.strip():
+        raise Rejected("decode", "the request body is empty", code="no-text")
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        value = None
+    if is_raw_item_json(value):
+        return [raw_item_from_json(value, source=source)]
+    return raw_items_from_document(body, source=source, format=format, guid=guid, url=url)
 
 
 def is_raw_item_json(value: Any) -> bool:

@@ -29,6 +29,8 @@ def exported_sample_names() -> set[str]:
     metrics.table_entries.labels(metrics.worker, "dedup-stories").set(1)
     metrics.subscriptions.labels(metrics.worker).set(1)
     metrics.watch_consumer(lambda: {("wire.raw", 0): 4})
+    feed = {"name": "afp", "itemsTotal": 3, "errorsTotal": 1, "itemsLastHour": 2}
+    metrics.watch_feeds(lambda: [feed | {"state": "quiet", "lastItemAt": 1.0e9}])
     text = metrics.exposition().decode()
     return {s.name for family in text_string_to_metric_families(text) for s in family.samples}
 

@@ -142,6 +142,38 @@ function renderBars(kind, entries) {
   }));
 }
 
+const STATE_LABELS = { ok: "ok", quiet: "gone quiet", failing: "failing" };
+
+function ago(seconds) {
+  if (seconds < 90) return `${Math.round(seconds)} s ago`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min ago`;
+  return `${(seconds / 3600).toFixed(1)} h ago`;
+}
+
+function renderFeeds(feeds, now) {
+  document.getElementById("feeds-panel").hidden = !feeds.length;
+  const max = Math.max(1, ...feeds.map((f) => f.itemsLastHour));
+  document.getElementById("feeds").replaceChildren(...feeds.map((feed) => {
+    const item = document.createElement("li");
+    item.dataset.feed = feed.name;
+    item.dataset.state = feed.state;
+    const bar = document.createElement("span");
+    bar.className = "bar";
+    bar.style.width = `${(100 * feed.itemsLastHour) / max}%`;
+    const label = document.createElement("span");
+    const state = document.createElement("span");
+    state.className = `feed-state ${feed.state}`;
+    state.textContent = STATE_LABELS[feed.state] || feed.state;
+    const last = feed.lastItemAt ? `last item ${ago(now - feed.lastItemAt)}` : "no item yet";
+    label.append(`${feed.name} (${feed.kind})`, state, ` · ${last}`);
+    if (feed.state === "failing" && feed.lastError) label.title = feed.lastError;
+    const count = document.createElement("span");
+    count.textContent = feed.itemsLastHour;
+    item.append(bar, label, count);
+    return item;
+  }));
+}
+
 function renderLatest(stories) {
   document.getElementById("latest").replaceChildren(...stories.map((story) => {
     const item = document.createElement("li");
@@ -198,6 +230,7 @@ function render() {
   lineChart("chart-lag", [{ name: "all partitions", color: "--lag", points: series.lag }]);
   for (const kind of ["person", "organisation", "place"]) renderBars(kind, latest.top[kind] || []);
   renderLatest(latest.latest);
+  renderFeeds(latest.feeds || [], latest.at);
   const status = document.getElementById("status");
   status.textContent = latest.ready ? "ready" : "not ready";
   status.className = `status ${latest.ready ? "ok" : "waiting"}`;

@@ -130,12 +130,14 @@ class WorkerProcess:
                 self.process.wait()
 
 
-def start_worker(settings: Settings, log: Path) -> WorkerProcess:
+def start_worker(
+    settings: Settings, log: Path, extra_env: dict[str, str] | None = None
+) -> WorkerProcess:
     with log.open("ab") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "agents.cli", "worker"],
             cwd=ROOT,
-            env=environment(settings),
+            env=environment(settings) | (extra_env or {}),
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -82,6 +82,12 @@ def test_process_reads_raw_items_from_stdin_jsonl() -> None:
             1,
             "newswire: unknown filter fields: colour",
         ),
+        (("feeds", "run"), 1, "newswire: no feed file: set NEWSWIRE_FEEDS_FILE or pass --file"),
+        (
+            ("feeds", "list", "--file", "/no/such/feeds.yaml"),
+            1,
+            "newswire: /no/such/feeds.yaml: No such file or directory",
+        ),
         (("process", "--format", "pdf"), 2, "invalid choice: 'pdf'"),
         (("frobnicate",), 2, "invalid choice: 'frobnicate'"),
     ],
