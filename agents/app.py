@@ -22,7 +22,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from agents.dashboard import Sampler, Trends, register_dashboard
 from agents.feeds import Feeds
-from agents.logs import item_event
+from agents.logs import item_event, never_fatal
 from agents.metrics import ConsumerState, Metrics
 from agents.subscriptions import register_subscriptions
 from agents.topics import DEDUP_PARTITIONS, TopicNames, bytes_topic
@@ -284,9 +284,10 @@ def create_app(settings: Settings) -> Newswire:
 
     async def measure_tables() -> None:
         # len() of a RocksDB table walks its keys: off the event loop.
-        sizes = await asyncio.get_running_loop().run_in_executor(None, table_sizes, tables)
-        for name, size in sizes.items():
-            metrics.table_entries.labels(metrics.worker, name).set(size)
+        with never_fatal("measuring the tables"):
+            sizes = await asyncio.get_running_loop().run_in_executor(None, table_sizes, tables)
+            for name, size in sizes.items():
+                metrics.table_entries.labels(metrics.worker, name).set(size)
 
     app.timer(TABLE_SIZE_INTERVAL_S)(measure_tables)
 

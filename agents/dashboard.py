@@ -25,6 +25,7 @@ from aiohttp import web
 from faust.web import Request, Response, View
 
 from agents.feeds import Feeds
+from agents.logs import never_fatal
 from agents.metrics import ConsumerState, Metrics
 from agents.topics import TRENDS_PARTITIONS, TopicNames, bytes_topic
 from pipeline.config import Settings
@@ -128,7 +129,7 @@ class Trends:
         for key, stories in counts.most_common():
             kind, identity = key.split("\t", 1)
             if kind in top and len(top[kind]) < TOP_ENTITIES:
-                shown = self.names.get(key) or identity.split(":", 1)[1]
+                shown = self.names.get(key) or identity.partition(":")[2] or identity
                 top[kind].append((shown, stories))
         for key in self.names.keys() - counts.keys():
             del self.names[key]  # out of the window: forget the name too
@@ -176,7 +177,8 @@ def register_dashboard(app: faust.App, sampler: Sampler) -> None:
         _serve_file(app, path, STATIC / filename, media_type)
 
     async def take_sample() -> None:
-        sampler.sample()
+        with never_fatal("a dashboard sample"):
+            sampler.sample()
 
     app.timer(SAMPLE_INTERVAL_S)(take_sample)
 

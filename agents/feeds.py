@@ -81,6 +81,8 @@ class FeedRunner:
         self.health.last_item_at = health.get("lastItemAt")
         self.health.items_total = health.get("itemsTotal", 0)
         self.health.errors_total = health.get("errorsTotal", 0)
+        self.health.consecutive_errors = health.get("consecutiveErrors", 0)
+        self.health.per_minute = {int(m): int(n) for m, n in health.get("perMinute", [])}
         self.health.last_error = health.get("lastError")
         # Quiet is counted from the first start when the feed never had an item.
         self.health.started_at = health.get("startedAt", self.health.started_at)

@@ -4,6 +4,8 @@ is about an item. Story text never goes into a log line; headlines neither."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,7 +13,7 @@ import orjson
 
 from pipeline.records import rfc3339
 
-ITEM_FIELDS = ("itemId", "stage", "reason", "uri", "version", "duplicateOf")
+ITEM_FIELDS = ("itemId", "stage", "reason", "uri", "version", "duplicateOf", "feed")
 log = logging.getLogger("newswire")
 
 
@@ -45,3 +47,12 @@ def logging_config(level: str) -> dict[str, Any]:
 def item_event(message: str, **fields: Any) -> None:
     """An INFO line about one item: ``item_event("published", itemId=..., stage=...)``."""
     log.info(message, extra=fields)
+
+
+@contextmanager
+def never_fatal(what: str) -> Iterator[None]:
+    """Observation (metrics, the dashboard) must never stop the worker: log it and go on."""
+    try:
+        yield
+    except Exception:
+        log.exception("%s failed", what)

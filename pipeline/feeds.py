@@ -11,7 +11,7 @@ import hashlib
 import os
 import re
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -196,12 +196,14 @@ class FeedHealth:
     errors_total: int = 0
     consecutive_errors: int = 0
     last_error: str | None = None
-    recent: deque[float] = field(default_factory=lambda: deque(maxlen=100_000))
+    per_minute: dict[int, int] = field(default_factory=dict)
+    """Items per minute (Unix time // 60) over the last hour."""
 
     def items(self, count: int, now: float) -> None:
         self.items_total += count
         self.last_item_at = now
-        self.recent.extend([now] * count)
+        minute = int(now // 60)
+        self.per_minute[minute] = self.per_minute.get(minute, 0) + count
         self.consecutive_errors = 0
 
     def polled(self, now: float) -> None:
@@ -214,9 +216,10 @@ class FeedHealth:
         self.last_error = reason[:300]
 
     def items_last_hour(self, now: float) -> int:
-        while self.recent and self.recent[0] < now - HOUR_S:
-            self.recent.popleft()
-        return len(self.recent)
+        oldest = int((now - HOUR_S) // 60) + 1
+        for minute in [m for m in self.per_minute if m < oldest]:
+            del self.per_minute[minute]
+        return sum(self.per_minute.values())
 
     def quiet(self, feed: FeedDefinition, now: float) -> bool:
         """No item for longer than the feed's expectation (counted from start without any)."""
@@ -239,5 +242,7 @@ class FeedHealth:
             "itemsLastHour": self.items_last_hour(now),
             "itemsTotal": self.items_total,
             "errorsTotal": self.errors_total,
+            "consecutiveErrors": self.consecutive_errors,
             "lastError": self.last_error,
+            "perMinute": sorted(self.per_minute.items()),
         }

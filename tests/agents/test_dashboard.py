@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import pytest
+
 from agents.dashboard import entity_identity, percentiles, story_summary
+from agents.logs import never_fatal
 
 
 def story() -> dict[str, Any]:
@@ -50,3 +54,13 @@ def test_percentiles_by_nearest_rank() -> None:
     assert percentiles(values) == {"p50": 51.0, "p95": 96.0, "p99": 100.0}
     assert percentiles([]) == {"p50": None, "p95": None, "p99": None}
     assert percentiles([0.3]) == {"p50": 0.3, "p95": 0.3, "p99": 0.3}
+
+
+def test_a_failing_observation_is_logged_and_never_raised(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="newswire"), never_fatal("a dashboard sample"):
+        raise IndexError("list index out of range")
+    (record,) = caplog.records
+    assert record.getMessage() == "a dashboard sample failed"
+    assert record.exc_info is not None
