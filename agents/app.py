@@ -11,16 +11,17 @@ import asyncio
 import time
 from collections.abc import Mapping, Sized
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import faust
 import orjson
-from faust.types import TP
+from faust.types import TP, ProducerT
 from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from agents.auth import UNAUTHORISED, bearer_allows
 from agents.dashboard import Sampler, Trends, register_dashboard
+from agents.delivery import IdempotentProducer, PublishedVersions
 from agents.feeds import Feeds
 from agents.logs import item_event, never_fatal
 from agents.metrics import ConsumerState, Metrics
@@ -44,7 +45,6 @@ from pipeline.validation import SchemaName, schema_header
 
 JSON = b"application/json"
 ENRICH_WINDOW_S = 0.05
-SWEEP_INTERVAL_S = 600.0
 TABLE_SIZE_INTERVAL_S = 30.0
 
 
@@ -112,30 +112,17 @@ class Newswire:
     metrics: Metrics
 
 
-class PublishedVersions:
-    """The last version published per story uri, forgotten after the retention window."""
+class NewswireApp(faust.App):
+    """Faust's app with the idempotent producer."""
 
-    def __init__(self, table: Any, retention: timedelta) -> None:
-        self.table, self.retention = table, retention
-        self._last_sweep = time.monotonic()
-
-    def already(self, key: bytes, version: int) -> bool:
-        entry = self.table.get(key)
-        return bool(entry) and int(entry[0]) >= version
-
-    def remember(self, key: bytes, version: int) -> None:
-        self.table[key] = [version, time.time()]
-        if time.monotonic() - self._last_sweep > SWEEP_INTERVAL_S:
-            cutoff = time.time() - self.retention.total_seconds()
-            for old in [k for k, (_, at) in self.table.items() if at < cutoff]:
-                del self.table[old]
-            self._last_sweep = time.monotonic()
+    def _new_producer(self) -> ProducerT:
+        return IdempotentProducer(self.transport, loop=self.loop, beacon=self.beacon)
 
 
 def create_app(settings: Settings) -> Newswire:
     """Build the Faust app for ``settings`` with every agent and web view registered."""
     (settings.home / "worker").mkdir(parents=True, exist_ok=True)
-    app = faust.App(
+    app = NewswireApp(
         settings.faust_id,
         broker=[f"kafka://{server}" for server in settings.bootstrap.split(",")],
         store=settings.store,
@@ -150,6 +137,10 @@ def create_app(settings: Settings) -> Newswire:
         consumer_max_fetch_size=settings.max_item_bytes * 2,
         consumer_auto_offset_reset="earliest",
         table_cleanup_interval=60.0,
+        # A killed worker's partitions move to the others within ten seconds.
+        broker_session_timeout=10.0,
+        # A raw document of the largest accepted size fits in a request; a larger one is 413.
+        web_application_options={"client_max_size": settings.max_item_bytes * 2},
     )
     topics = _declare_topics(app, settings)
     dedup_index = DedupIndex(
@@ -176,6 +167,18 @@ def create_app(settings: Settings) -> Newswire:
         ),
         dedup_config.retention,
     )
+    unique_name = topics.unique.get_topic_name()
+    structured_name = topics.structured.get_topic_name()
+
+    @app.on_partitions_assigned.connect
+    async def read_back_published(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        # The same uri lands on the same partition number of both topics (same key, same
+        # partition count), so the partitions to read back are those of the unique topic.
+        assigned: set[TP] = args[0]
+        mine = sorted(tp.partition for tp in assigned if tp.topic == unique_name)
+        with never_fatal("reading back the published stories"):
+            await published.read_back(settings, structured_name, mine)
+
     sweeper = Sweeper(dedup_index, dedup_config.retention)
     trends = Trends(app, settings)
 
@@ -291,7 +294,7 @@ def create_app(settings: Settings) -> Newswire:
 
     app.timer(TABLE_SIZE_INTERVAL_S)(measure_tables)
 
-    _register_web(app, topics, metrics, feeds)
+    _register_web(app, settings, topics, metrics, feeds)
     return Newswire(app, topics, metrics)
 
 
@@ -326,7 +329,9 @@ def table_sizes(tables: Mapping[str, Sized]) -> dict[str, int]:
     return sizes
 
 
-def _register_web(app: faust.App, topics: Topics, metrics: Metrics, feeds: Feeds) -> None:
+def _register_web(
+    app: faust.App, settings: Settings, topics: Topics, metrics: Metrics, feeds: Feeds
+) -> None:
     @app.page("/metrics")
     class MetricsView(View):
         async def get(self, request: Request) -> Response:
@@ -350,6 +355,8 @@ def _register_web(app: faust.App, topics: Topics, metrics: Metrics, feeds: Feeds
     @app.page("/ingest")
     class Ingest(View):
         async def post(self, request: Request) -> Response:
+            if not bearer_allows(request.headers, settings.api_token):
+                return self.json(UNAUTHORISED, status=401)
             body = await request.read()
             query = request.query
             source = query.get("source", "http")
@@ -376,7 +383,6 @@ def _register_web(app: faust.App, topics: Topics, metrics: Metrics, feeds: Feeds
     @app.page("/feeds/{name}")
     class FeedPush(View):
         async def post(self, request: Request, name: str) -> Response:
-            authorization = request.headers.get("Authorization", "")
             body = await request.read()
-            status, answer = await feeds.push(name, authorization, body, request.query)
+            status, answer = await feeds.push(name, request.headers, body, request.query)
             return self.json(answer, status=status)

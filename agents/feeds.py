@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import logging
 import re
 import shutil
@@ -26,6 +25,7 @@ import aiohttp
 import orjson
 from aiohttp import web
 
+from agents.auth import UNAUTHORISED, bearer_allows
 from pipeline.config import Settings
 from pipeline.feeds import (
     FeedDefinition,
@@ -274,17 +274,14 @@ class Feeds:
             await asyncio.sleep(60)
 
     async def push(
-        self, name: str, authorization: str, body: bytes, query: Mapping[str, str]
+        self, name: str, headers: Mapping[str, str], body: bytes, query: Mapping[str, str]
     ) -> tuple[int, dict[str, Any]]:
         """The answer to ``POST /feeds/{name}``: status and JSON body."""
         runner = self.runners.get(name)
         if runner is None or runner.feed.kind != "http-push":
             return 404, {"error": f"no http-push feed named {name!r}"}
-        expected = f"Bearer {runner.feed.token}"
-        if not runner.feed.token or not hmac.compare_digest(
-            authorization.encode(), expected.encode()
-        ):
-            return 401, {"error": "a valid bearer token is required"}
+        if not runner.feed.token or not bearer_allows(headers, runner.feed.token):
+            return 401, UNAUTHORISED
         try:
             items = await runner.push(body, query)
         except Rejected as rejected:
@@ -367,10 +364,9 @@ async def run_standalone(settings: Settings) -> None:
         return web.Response(body=metrics.exposition(), content_type="text/plain")
 
     async def push(request: web.Request) -> web.Response:
-        authorization = request.headers.get("Authorization", "")
         body = await request.read()
         name = request.match_info["name"]
-        status, answer = await feeds.push(name, authorization, body, request.query)
+        status, answer = await feeds.push(name, request.headers, body, request.query)
         return web.json_response(answer, status=status)
 
     server = web.Application(client_max_size=settings.max_item_bytes)

@@ -17,6 +17,7 @@ import orjson
 import yaml
 from faust.web import Request, Response, View
 
+from agents.auth import UNAUTHORISED, bearer_allows
 from agents.metrics import Metrics
 from agents.topics import (
     TopicNames,
@@ -108,9 +109,14 @@ def register_subscriptions(app: faust.App, settings: Settings, metrics: Metrics)
                 topic = outputs[name] = bytes_topic(app, subscription_topic(settings, name))
             await topic.send(key=story["uri"].encode(), value=value, headers=headers)
 
+    def refused(request: Request) -> bool:
+        return not bearer_allows(request.headers, settings.api_token)
+
     @app.page("/subscriptions")
     class Subscriptions(View):
         async def get(self, request: Request) -> Response:
+            if refused(request):
+                return self.json(UNAUTHORISED, status=401)
             listed = [
                 {"name": n, "filter": f, "topic": subscription_topic(settings, n)}
                 for n, f in sorted(table.items())
@@ -119,6 +125,8 @@ def register_subscriptions(app: faust.App, settings: Settings, metrics: Metrics)
             return self.json(listed)
 
         async def post(self, request: Request) -> Response:
+            if refused(request):
+                return self.json(UNAUTHORISED, status=401)
             try:
                 subscription = check_subscription(orjson.loads(await request.read()))
             except (FilterError, orjson.JSONDecodeError) as error:
@@ -132,6 +140,8 @@ def register_subscriptions(app: faust.App, settings: Settings, metrics: Metrics)
     @app.page("/subscriptions/{name}")
     class OneSubscription(View):
         async def get(self, request: Request, name: str) -> Response:
+            if refused(request):
+                return self.json(UNAUTHORISED, status=401)
             if name == GENERATION or name not in table:
                 return self.json({"error": f"no subscription {name}"}, status=404)
             return self.json(
@@ -139,6 +149,8 @@ def register_subscriptions(app: faust.App, settings: Settings, metrics: Metrics)
             )
 
         async def delete(self, request: Request, name: str) -> Response:
+            if refused(request):
+                return self.json(UNAUTHORISED, status=401)
             if name == GENERATION or name not in table:
                 return self.json({"error": f"no subscription {name}"}, status=404)
             await command(name, None)

@@ -31,6 +31,7 @@ def synthetic(rng: np.random.Generator, number: int, when: datetime) -> Incoming
     signature: Signature = rng.integers(0, 1 << 16, PERMUTATIONS, dtype=np.uint16)
     numbers = tuple(sorted(str(n) for n in rng.integers(0, 10000, 6)))
     return Incoming(
+        item_id=f"item-{number}",
         source=f"agency-{number % 7}",
         guid=f"g{number}",
         provider_version="1",
@@ -48,6 +49,7 @@ def near_copy(original: Incoming, rng: np.random.Generator, number: int) -> Inco
     changed = rng.choice(PERMUTATIONS, 4, replace=False)
     signature[changed] = rng.integers(0, 1 << 16, 4, dtype=np.uint16)
     return Incoming(
+        item_id=f"copy-{number}",
         source="agency-copy",
         guid=None,
         provider_version=None,

@@ -82,6 +82,7 @@ class Cleaned:
         item, article = self.item, self.article
         received = rfc3339(item.received)
         return Incoming(
+            item_id=item.id,
             source=item.source,
             guid=article.guid or item.guid,
             provider_version=article.version or item.version,

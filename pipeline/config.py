@@ -68,6 +68,8 @@ class Settings:
     """How soon stories.latest rolls a segment, so that the log cleaner can compact it."""
     subscriptions_file: str = ""
     """A JSON or YAML file of saved subscriptions loaded when the worker starts."""
+    api_token: str = ""
+    """When set, ``POST /ingest`` and the subscription API require ``Bearer <token>``."""
     feeds_file: str = ""
     """A YAML or JSON file of feeds the worker (or ``newswire feeds run``) ingests from."""
     broker_wait_seconds: int = 300

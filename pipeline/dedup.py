@@ -34,6 +34,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+import orjson
+
 from pipeline.records import Article
 from pipeline.similarity import (
     TextProfile,
@@ -131,6 +133,7 @@ class StoryRecord:
 class Incoming:
     """What dedup needs of a cleaned item."""
 
+    item_id: str
     source: str
     guid: str | None
     provider_version: str | None
@@ -153,6 +156,23 @@ class Decision:
     reason: Reason | None = None
     version_of: str | None = None
     duplicate_of: str | None = None
+    replay: bool = False
+    """The item was decided before (a redelivery after a crash): the same decision again."""
+
+    def encode(self) -> str:
+        return orjson.dumps(
+            [self.status, self.uri, self.version, self.fingerprint, self.first_created,
+             self.similarity, self.reason, self.version_of, self.duplicate_of]
+        ).decode()  # fmt: skip
+
+    @classmethod
+    def decode(cls, text: str) -> Decision:
+        status, uri, version, fingerprint, first_created, *rest = orjson.loads(text)
+        similarity, reason, version_of, duplicate_of = rest
+        return cls(
+            status, uri, version, fingerprint, first_created,
+            similarity, reason, version_of, duplicate_of, replay=True,
+        )  # fmt: skip
 
 
 def fingerprint(article: Article) -> str:
@@ -178,6 +198,11 @@ def _hashed(kind: str, *parts: str) -> str:
 
 def fingerprint_key(article_fingerprint: str) -> str:
     return f"f:{article_fingerprint[:16]}"
+
+
+def item_key(item_id: str) -> str:
+    """The raw item's own id: the record Kafka redelivers after a crash carries it again."""
+    return _hashed("i", item_id)
 
 
 def guid_key(source: str, guid: str) -> str:
@@ -339,6 +364,9 @@ def _near_match(incoming: Incoming, index: DedupIndex, config: DedupConfig) -> D
 
 def decide(incoming: Incoming, index: DedupIndex, config: DedupConfig) -> Decision:
     """Decide what ``incoming`` is; does not change the index (``remember`` does)."""
+    decided = index.keys.get(item_key(incoming.item_id))
+    if decided is not None:
+        return Decision.decode(decided)
     if incoming.guid:
         record = _record(index, index.keys.get(guid_key(incoming.source, incoming.guid)))
         if record is not None:
@@ -352,8 +380,15 @@ def decide(incoming: Incoming, index: DedupIndex, config: DedupConfig) -> Decisi
 
 def remember(incoming: Incoming, decision: Decision, index: DedupIndex) -> Decision:
     """Record a new story or version in the index; returns the decision with the uri of a
-    new story filled in. Duplicates change nothing."""
+    new story filled in. Every decision is kept under the item's id (with the story, so it is
+    forgotten with it), so that a replayed item gets the same decision again."""
+    if decision.replay:
+        return decision
     if decision.status == "duplicate":
+        record = _record(index, decision.uri.removeprefix(URI_PREFIX))
+        assert record is not None
+        _remember_item(index, record, incoming, decision)
+        index.stories[record.id] = record.to_json()
         return decision
     if decision.status == "version":
         record = _record(index, decision.uri.removeprefix(URI_PREFIX))
@@ -366,6 +401,9 @@ def remember(incoming: Incoming, decision: Decision, index: DedupIndex) -> Decis
         record = StoryRecord(
             story_id, incoming.source, incoming.created, 1, None, 0.0, incoming.profile, []
         )
+    # The item's decision first: a changelog cut short by a crash keeps a prefix of these
+    # writes, and with the item's decision in it a replay repeats the decision.
+    _remember_item(index, record, incoming, decision)
     record.version = decision.version
     record.provider_version = incoming.provider_version
     record.seen = incoming.received.timestamp()
@@ -382,14 +420,24 @@ def remember(incoming: Incoming, decision: Decision, index: DedupIndex) -> Decis
     return decision
 
 
+def _remember_item(
+    index: DedupIndex, record: StoryRecord, incoming: Incoming, decision: Decision
+) -> None:
+    key = item_key(incoming.item_id)
+    index.keys[key] = decision.encode()
+    if key not in record.keys:
+        record.keys = [*record.keys, key]
+
+
 def forget(index: DedupIndex, story_id: str) -> None:
     """Remove a story and every key and band entry that points at it."""
     record = _record(index, story_id)
     if record is None:
         return
     for key in record.keys:
-        if index.keys.get(key) == story_id:
-            del index.keys[key]
+        # Item keys hold their decision; the others the story id, unless since taken over.
+        if key.startswith("i:") or index.keys.get(key) == story_id:
+            index.keys.pop(key, None)
     for key in band_keys(record.profile.signature):
         _remove_from_list(index.bands, key, story_id)
     del index.stories[story_id]

@@ -239,3 +239,47 @@ def test_the_sweeper_expires_a_few_stories_at_a_time_and_keeps_fresh_ones() -> N
     forgotten = sum(sweeper.step(now) for _ in range(20))
     assert forgotten == 3  # the stories delivered more than seven days before ``now``
     assert len(desk.index.stories) == 7
+
+
+def replay(desk: Desk, item_json: bytes) -> Unique | Duplicate:
+    cleaned = clean_step(item_json, 1 << 20)
+    assert isinstance(cleaned, Cleaned)
+    return dedup_step(cleaned, desk.index, desk.config)
+
+
+def test_a_replayed_item_gets_its_first_decision_again() -> None:
+    """Kafka redelivers a record after a crash: the same item id must not become a duplicate
+    of its own story, nor a second version."""
+    desk = Desk()
+    story = raw_item(HEADLINE + "\n\n" + "\n\n".join(PARAGRAPHS), guid="g1")
+    first = replay(desk, story.to_json())
+    update = raw_item(HEADLINE + "\n\n" + "\n\n".join(PARAGRAPHS[:3]), guid="g1")
+    second = replay(desk, update.to_json())
+    copy = raw_item(HEADLINE + "\n\n" + "\n\n".join(PARAGRAPHS[:3]), source="agency-b")
+    third = replay(desk, copy.to_json())
+    assert isinstance(first, Unique) and isinstance(second, Unique)
+    assert isinstance(third, Duplicate)
+    stories = dict(desk.index.stories)
+
+    again = [replay(desk, item.to_json()) for item in (story, update, copy)]
+    assert isinstance(again[0], Unique) and isinstance(again[1], Unique)
+    assert (again[0].decision.status, again[0].decision.uri, again[0].decision.version) == (
+        "new",
+        first.decision.uri,
+        1,
+    )
+    assert (again[1].decision.status, again[1].decision.version) == ("version", 2)
+    assert again[0].decision.replay and again[1].decision.replay
+    assert isinstance(again[2], Duplicate)
+    assert again[2].notice["duplicateOf"] == third.notice["duplicateOf"]
+    assert dict(desk.index.stories) == stories  # a replay changes nothing
+
+
+def test_forgetting_a_story_forgets_its_items() -> None:
+    desk = Desk(DedupConfig(retention=timedelta(days=1)))
+    desk.deliver(HEADLINE, PARAGRAPHS)
+    desk.deliver(HEADLINE, PARAGRAPHS, source="agency-b")
+    assert any(key.startswith("i:") for key in desk.index.keys)
+    Sweeper(desk.index, timedelta(days=1)).step(START + timedelta(days=3))
+    assert dict(desk.index.keys) == {}
+    assert dict(desk.index.stories) == {}

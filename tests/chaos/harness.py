@@ -1,0 +1,247 @@
+"""The chaos harness: a planned mix of items, waves of production, and the accounting of
+every outcome on the output topics against the plan."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from agents.clients import produce_raw_items, started_producer
+from agents.topics import TopicNames
+from pipeline.chain import item_id_for
+from pipeline.config import Settings
+from pipeline.records import RawItem, new_item_id, rfc3339, utc_now
+
+
+def _word(rng: random.Random) -> str:
+    return "".join(rng.choice("bcdfghjklmnprstvz") + rng.choice("aeiou") for _ in range(3))
+
+
+_WORDS = random.Random(1)
+VOCABULARY = sorted({_word(_WORDS) for _ in range(4000)})
+
+
+@dataclass
+class Plan:
+    """What was sent, and the outcome each item must end as."""
+
+    records: list[bytes | RawItem] = field(default_factory=list)
+    expected: dict[str, str] = field(default_factory=dict)
+    """item id -> "published:v1", "published:v2", "duplicate" or "rejected"."""
+
+
+def story_text(rng: random.Random, number: int) -> str:
+    def sentence() -> str:
+        words = rng.sample(VOCABULARY, 14)
+        return " ".join(words).capitalize() + f" {rng.randint(1, 999)}."
+
+    paragraphs = [" ".join(sentence() for _ in range(3)) for _ in range(3)]
+    return f"Story {number} {rng.choice(VOCABULARY)} {rng.choice(VOCABULARY)}\n\n" + "\n\n".join(
+        paragraphs
+    )
+
+
+def raw(content: str, source: str, guid: str | None, version: str | None) -> RawItem:
+    return RawItem(
+        id=new_item_id(),
+        source=source,
+        receivedAt=rfc3339(utc_now()),
+        format="text",
+        content=content,
+        guid=guid,
+        version=version,
+    )
+
+
+def plan_items(count: int, seed: int) -> Plan:
+    """About 60% new stories, 15% new versions (same guid, a paragraph more), 15%
+    redeliveries (same guid, version and text) and 10% malformed items, in an order where
+    every version and redelivery follows its story (same key, so same partition)."""
+    rng = random.Random(seed)
+    plan = Plan()
+    stories: list[tuple[str, str]] = []
+    while len(plan.records) < count:
+        roll = rng.random()
+        if roll < 0.6 or not stories:
+            guid = f"chaos-{seed}-{len(stories)}"
+            text = story_text(rng, len(stories))
+            stories.append((guid, text))
+            item = raw(text, f"agency-{len(stories) % 3}", guid, "1")
+            plan.records.append(item)
+            plan.expected[item.id] = "published:v1"
+        elif roll < 0.75:
+            index = rng.randrange(len(stories))
+            guid, text = stories[index]
+            extra = f"{text}\n\nUpdate {rng.randint(1, 10**6)}: {story_text(rng, index)[-200:]}"
+            item = raw(extra, f"agency-{(index + 1) % 3}", guid, "2")
+            plan.records.append(item)
+            # Only the first version 2 per story is new; later ones are redeliveries of it.
+            already = any(
+                isinstance(r, RawItem) and r.guid == guid and r.version == "2"
+                for r in plan.records[:-1]
+            )
+            plan.expected[item.id] = "duplicate" if already else "published:v2"
+        elif roll < 0.9:
+            index = rng.randrange(len(stories))
+            guid, text = stories[index]
+            item = raw(text, f"agency-{(index + 1) % 3}", guid, "1")
+            plan.records.append(item)
+            plan.expected[item.id] = "duplicate"
+        else:
+            malformed: list[bytes | RawItem] = [
+                f"not json {rng.random()}".encode(),
+                orjson.dumps({"id": new_item_id(), "source": "x"}),
+                raw("", "agency-0", None, None),
+            ]
+            bad = rng.choice(malformed)
+            plan.records.append(bad)
+            plan.expected[bad.id if isinstance(bad, RawItem) else item_id_for(bad)] = "rejected"
+    return plan
+
+
+async def produce(settings: Settings, records: list[bytes | RawItem]) -> None:
+    """Send records to wire.raw; every one acknowledged (acks=all) or the call fails."""
+    producer = await started_producer(settings)
+    topic = TopicNames.for_settings(settings).raw
+    try:
+        items = [r for r in records if isinstance(r, RawItem)]
+        report = await produce_raw_items(producer, topic, items)
+        assert not report.failures, report.failures
+        for record in records:
+            if isinstance(record, bytes):
+                await producer.send_and_wait(topic, record, key=b"malformed")
+    finally:
+        await producer.stop()
+
+
+async def caught_up(settings: Settings) -> bool:
+    """The worker group has committed everything on wire.raw and the internal topics."""
+    names = TopicNames.for_settings(settings)
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap)
+    await admin.start()
+    await consumer.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(settings.faust_id)
+        partitions = await partitions_of(admin, [names.raw, names.cleaned, names.unique])
+        ends = await consumer.end_offsets(partitions)
+    finally:
+        await consumer.stop()
+        await admin.close()
+    assert len(ends) >= 3
+    return all((committed[tp].offset if tp in committed else 0) >= end for tp, end in ends.items())
+
+
+async def partitions_of(admin: AIOKafkaAdminClient, topics: list[str]) -> list[TopicPartition]:
+    described = await admin.describe_topics(topics)
+    return [
+        TopicPartition(topic["topic"], partition["partition"])
+        for topic in described
+        for partition in topic["partitions"]
+    ]
+
+
+def drain(settings: Settings, timeout: float) -> None:
+    """Wait until the group has caught up twice in a row (the last hops have run too)."""
+    deadline = time.monotonic() + timeout
+    streak = 0
+    while streak < 2:
+        assert time.monotonic() < deadline, "the pipeline did not drain"
+        streak = streak + 1 if asyncio.run(caught_up(settings)) else 0
+        time.sleep(3)
+
+
+async def read_all(settings: Settings, topic: str) -> list[dict[str, object]]:
+    """Every record value of ``topic``, from the beginning to the current end."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+    )
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap)
+    await admin.start()
+    try:
+        partitions = await partitions_of(admin, [topic])
+    finally:
+        await admin.close()
+    await consumer.start()
+    values: list[dict[str, object]] = []
+    try:
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        while any([await consumer.position(tp) < end for tp, end in ends.items()]):
+            batch = await consumer.getmany(timeout_ms=1000)
+            for records in batch.values():
+                values.extend(orjson.loads(r.value) for r in records if r.value)
+    finally:
+        await consumer.stop()
+    return values
+
+
+@dataclass
+class Tally:
+    items: int
+    published: int
+    duplicates: int
+    dead_letters: int
+    lost: list[str]
+    doubled: list[str]
+    wrong: list[str]
+    repeated_notices: int
+
+    def line(self, kills: int, restarts: int, broker_restarts: int) -> str:
+        return (
+            f"chaos: items={self.items} kills={kills} restarts={restarts} "
+            f"broker_restarts={broker_restarts} published={self.published} "
+            f"duplicates={self.duplicates} dead_letters={self.dead_letters} "
+            f"lost={len(self.lost)} doubled={len(self.doubled)} wrong={len(self.wrong)} "
+            f"repeated_notices={self.repeated_notices}"
+        )
+
+
+def account(settings: Settings, plan: Plan) -> Tally:
+    """Every planned item against what the output topics hold."""
+    names = TopicNames.for_settings(settings)
+    stories = asyncio.run(read_all(settings, names.structured))
+    notices = asyncio.run(read_all(settings, names.duplicates))
+    letters = asyncio.run(read_all(settings, names.rejected))
+    outcomes: dict[str, set[str]] = defaultdict(set)
+    versions: Counter[tuple[object, object]] = Counter()
+    for story in stories:
+        newswire = story["newswire"]
+        assert isinstance(newswire, dict)
+        versions[(story["uri"], story["version"])] += 1
+        outcomes[str(newswire["itemId"])].add(f"published:v{story['version']}")
+    notice_count = Counter(str(n["itemId"]) for n in notices)
+    letter_count = Counter(str(n["itemId"]) for n in letters)
+    for item_id in notice_count:
+        outcomes[item_id].add("duplicate")
+    for item_id in letter_count:
+        outcomes[item_id].add("rejected")
+    lost = [i for i in plan.expected if not outcomes.get(i)]
+    doubled = [f"{uri} v{v}" for (uri, v), n in versions.items() if n > 1]
+    doubled += [i for i, kinds in outcomes.items() if len(kinds) > 1]
+    wrong = [
+        f"{i}: planned {kind}, got {', '.join(sorted(outcomes[i]))}"
+        for i, kind in plan.expected.items()
+        if outcomes.get(i) and outcomes[i] != {kind}
+    ]
+    repeated = sum(n - 1 for n in notice_count.values()) + sum(n - 1 for n in letter_count.values())
+    return Tally(
+        items=len(plan.expected),
+        published=len(stories),
+        duplicates=len(notice_count),
+        dead_letters=len(letter_count),
+        lost=lost,
+        doubled=doubled,
+        wrong=wrong,
+        repeated_notices=repeated,
+    )
