@@ -2,7 +2,9 @@
 VENV := .venv
 PYTHON ?= python3
 
-.PHONY: setup demo test
+.PHONY: setup demo test chaos fuzz
+
+N ?= 50000
 
 setup: $(VENV)/.installed
 
@@ -20,3 +22,9 @@ test: setup
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest
+
+chaos: setup
+	NEWSWIRE_CHAOS_ITEMS=$(N) $(VENV)/bin/pytest tests/chaos -p no:cacheprovider
+
+fuzz: setup
+	NEWSWIRE_FUZZ_EXAMPLES=20000 $(VENV)/bin/pytest tests/unit/test_fuzz.py -p no:cacheprovider

@@ -60,6 +60,10 @@ def raw_items_from_document(
     """Raw items for one document, received now: one per entry of a feed or newsItem of a
     newsMessage, else one. With ``id_base`` the ids are ``id_base``, ``id_base.2``, ...: the
     same document gives the same ids."""
+    if format == "jsonl":
+        raise Rejected(
+            "decode", "jsonl frames raw items, it is not a document format", code="unsupported"
+        )
     chosen, parts = split_document(decode_text(data), format)
     received = rfc3339(utc_now())
     return [
@@ -101,6 +105,8 @@ def raw_items_from_request(
     feed or newsMessage gives one raw item per story)."""
     if not body.strip():
         raise Rejected("decode", "the request body is empty", code="no-text")
+    if format == "jsonl":
+        return [_jsonl_line(line, source) for line in body.splitlines() if line.strip()]
     try:
         value = orjson.loads(body)
     except orjson.JSONDecodeError:
@@ -108,6 +114,14 @@ def raw_items_from_request(
     if is_raw_item_json(value):
         return [raw_item_from_json(value, source=source)]
     return raw_items_from_document(body, source=source, format=format, guid=guid, url=url)
+
+
+def _jsonl_line(line: bytes, source: str) -> RawItem:
+    try:
+        value = orjson.loads(line)
+    except orjson.JSONDecodeError as error:
+        raise Rejected("decode", f"not JSON: {error}", code="not-json") from None
+    return raw_item_from_json(value, source=source)
 
 
 def is_raw_item_json(value: Any) -> bool:
@@ -120,9 +134,7 @@ def _jsonl_items(data: bytes, where: str, source: str) -> Iterator[RawItem | Inp
         if not line.strip():
             continue
         try:
-            yield raw_item_from_json(orjson.loads(line), source=source)
-        except orjson.JSONDecodeError as error:
-            yield InputFailure(f"{where}:{number}", f"not JSON: {error}")
+            yield _jsonl_line(line, source)
         except Rejected as rejected:
             yield InputFailure(f"{where}:{number}", rejected.reason)
 

@@ -60,13 +60,15 @@ def parse_document(content: str, format: str) -> ParsedDocument:
 
 def split_document(content: str, format: str) -> tuple[str, list[tuple[str, str | None]]]:
     """The format and the stories of a document: a feed gives one per entry, a newsMessage
-    one per newsItem, anything else itself. A document that cannot be split stays whole, so
-    the clean stage rejects it with its reason and nothing is lost at the door."""
+    one per newsItem, anything else itself. A document that cannot be split (or has nothing
+    to split) stays whole, so the clean stage rejects it with its reason and nothing is lost
+    at the door."""
     chosen = detect_format(content) if format == "auto" else format
     splitter = _SPLITTERS.get(chosen)
     if splitter is None:
         return format, [(content, None)]
     try:
-        return chosen, splitter(content)
+        parts = splitter(content)
     except Rejected:
         return format, [(content, None)]
+    return (chosen, parts) if parts else (format, [(content, None)])
