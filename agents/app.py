@@ -25,6 +25,7 @@ from agents.delivery import IdempotentProducer, PublishedVersions
 from agents.feeds import Feeds
 from agents.logs import item_event, never_fatal
 from agents.metrics import ConsumerState, Metrics
+from agents.security import faust_credentials
 from agents.subscriptions import register_subscriptions
 from agents.topics import DEDUP_PARTITIONS, TopicNames, bytes_topic
 from pipeline.chain import (
@@ -125,6 +126,7 @@ def create_app(settings: Settings) -> Newswire:
     app = NewswireApp(
         settings.faust_id,
         broker=[f"kafka://{server}" for server in settings.bootstrap.split(",")],
+        broker_credentials=faust_credentials(settings),
         store=settings.store,
         datadir=str(settings.home / "worker" / settings.faust_id),
         web_host=settings.web_host,

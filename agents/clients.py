@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError, KafkaError
 
+from agents.security import client_options
 from agents.topics import TopicNames
 from pipeline.config import Settings
 from pipeline.records import RawItem
@@ -23,12 +25,34 @@ class KafkaUnavailable(RuntimeError):
 
 
 def unreachable(settings: Settings) -> KafkaUnavailable:
+    """Why no client could connect: nothing listens, or something listens and refused us
+    (security protocol or credentials)."""
+    if _port_open(settings.bootstrap.split(",")[0]):
+        sasl = (
+            f", {settings.kafka_sasl_mechanism} as {settings.kafka_sasl_username!r}"
+            if settings.kafka_security_protocol.startswith("SASL")
+            else ""
+        )
+        return KafkaUnavailable(
+            f"the broker at {settings.bootstrap} refused the connection "
+            f"({settings.kafka_security_protocol}{sasl}): check NEWSWIRE_KAFKA_SECURITY_PROTOCOL "
+            "and the SASL or TLS settings (a wrong password fails authentication this way)"
+        )
     hint = (
         "start one with `newswire kafka up`"
         if settings.uses_local_broker
         else "check NEWSWIRE_KAFKA_BOOTSTRAP"
     )
     return KafkaUnavailable(f"no Kafka broker answers at {settings.bootstrap}: {hint}")
+
+
+def _port_open(address: str) -> bool:
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=2):
+            return True
+    except (OSError, ValueError):
+        return False
 
 
 @dataclass(frozen=True)
@@ -48,7 +72,7 @@ async def started_producer(settings: Settings) -> AIOKafkaProducer:
     idempotent, so its retries never duplicate a record)."""
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap,
+        **client_options(settings),
         acks="all",
         enable_idempotence=True,
         max_request_size=settings.max_item_bytes * 2,
@@ -136,7 +160,7 @@ async def _start_consumer(settings: Settings, offset_reset: str) -> AIOKafkaCons
     """A group-less consumer: it commits nothing and starts where ``offset_reset`` says."""
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap,
+        **client_options(settings),
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset=offset_reset,

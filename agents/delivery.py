@@ -21,6 +21,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from faust.transport.drivers.aiokafka import Producer
 
+from agents.security import client_options
 from pipeline.config import Settings
 
 log = logging.getLogger("newswire.delivery")
@@ -69,7 +70,7 @@ class PublishedVersions:
 async def recent_versions(settings: Settings, partitions: list[TopicPartition]) -> dict[bytes, int]:
     """uri -> highest version among the last ``RECENT_OUTPUT`` records of each partition."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap,
+        **client_options(settings),
         enable_auto_commit=False,
         max_partition_fetch_bytes=settings.max_item_bytes * 2,
         fetch_max_bytes=settings.max_item_bytes * 4,

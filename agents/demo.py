@@ -105,7 +105,7 @@ def run_demo(settings: Settings, once: bool) -> int:
     if settings.uses_local_broker and not localkafka.status(settings)[0]:
         print(localkafka.start(settings), flush=True)
         started_broker = True
-    elif not localkafka.broker_answers(settings.bootstrap):
+    elif not localkafka.broker_answers(settings):
         raise unreachable(settings)
     worker: subprocess.Popen[bytes] | None = None
     try:

@@ -22,6 +22,7 @@ from pathlib import Path
 from aiokafka import AIOKafkaClient
 from aiokafka.errors import KafkaError
 
+from agents.security import client_options
 from pipeline.config import LOCAL_HOST, Settings
 
 START_TIMEOUT_S = 90.0
@@ -72,17 +73,21 @@ def paths_for(settings: Settings) -> BrokerPaths:
 
 
 def server_properties(settings: Settings, data_dir: Path) -> str:
-    """The broker's configuration: one KRaft node, loopback only, replication factor 1."""
+    """The broker's configuration: one KRaft node, loopback only, replication factor 1; its
+    client listener speaks SASL (SCRAM or PLAIN) when the settings ask for SASL_PLAINTEXT."""
     port, controller = settings.kafka_port, settings.kafka_controller_port
+    listener = (
+        "SASL_PLAINTEXT" if settings.kafka_security_protocol == "SASL_PLAINTEXT" else "PLAINTEXT"
+    )
     lines = {
         "process.roles": "broker,controller",
         "node.id": "1",
         "controller.quorum.voters": f"1@{LOCAL_HOST}:{controller}",
-        "listeners": f"PLAINTEXT://{LOCAL_HOST}:{port},CONTROLLER://{LOCAL_HOST}:{controller}",
-        "advertised.listeners": f"PLAINTEXT://{LOCAL_HOST}:{port}",
+        "listeners": f"{listener}://{LOCAL_HOST}:{port},CONTROLLER://{LOCAL_HOST}:{controller}",
+        "advertised.listeners": f"{listener}://{LOCAL_HOST}:{port}",
         "controller.listener.names": "CONTROLLER",
-        "inter.broker.listener.name": "PLAINTEXT",
-        "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        "inter.broker.listener.name": listener,
+        "listener.security.protocol.map": f"CONTROLLER:PLAINTEXT,{listener}:{listener}",
         "log.dirs": str(data_dir),
         "num.partitions": "1",
         "auto.create.topics.enable": "false",
@@ -97,7 +102,27 @@ def server_properties(settings: Settings, data_dir: Path) -> str:
         "message.max.bytes": str(MESSAGE_MAX_BYTES),
         "replica.fetch.max.bytes": str(MESSAGE_MAX_BYTES),
     }
+    if listener == "SASL_PLAINTEXT":
+        lines |= _sasl_properties(settings)
     return "".join(f"{key}={value}\n" for key, value in lines.items())
+
+
+def _sasl_properties(settings: Settings) -> dict[str, str]:
+    """One user, the configured one, for clients and for the broker itself."""
+    mechanism = settings.kafka_sasl_mechanism
+    user, password = settings.kafka_sasl_username, settings.kafka_sasl_password
+    if mechanism == "PLAIN":
+        module = "org.apache.kafka.common.security.plain.PlainLoginModule"
+        extra = f' user_{user}="{password}"'
+    else:
+        module = "org.apache.kafka.common.security.scram.ScramLoginModule"
+        extra = ""
+    jaas = f'{module} required username="{user}" password="{password}"{extra};'
+    return {
+        "sasl.enabled.mechanisms": mechanism,
+        "sasl.mechanism.inter.broker.protocol": mechanism,
+        f"listener.name.sasl_plaintext.{mechanism.lower()}.sasl.jaas.config": jaas,
+    }
 
 
 def ensure_jars(paths: BrokerPaths) -> None:
@@ -150,8 +175,9 @@ def write_config(settings: Settings, paths: BrokerPaths) -> None:
     paths.log4j.write_text(log4j.read_text())
 
 
-def format_storage(paths: BrokerPaths) -> None:
-    """Format the KRaft log directory once; later starts reuse it."""
+def format_storage(settings: Settings, paths: BrokerPaths) -> None:
+    """Format the KRaft log directory once (with the SCRAM user, for a SASL broker); later
+    starts reuse it."""
     if (paths.data / "meta.properties").exists():
         return
     command = [
@@ -165,6 +191,15 @@ def format_storage(paths: BrokerPaths) -> None:
         "-c",
         str(paths.config),
     ]
+    if (
+        settings.kafka_security_protocol == "SASL_PLAINTEXT"
+        and settings.kafka_sasl_mechanism != "PLAIN"
+    ):
+        user, password = settings.kafka_sasl_username, settings.kafka_sasl_password
+        command += [
+            "--add-scram",
+            f"{settings.kafka_sasl_mechanism}=[name={user},password={password}]",
+        ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise BrokerError("formatting the broker storage failed: " + result.stderr.strip()[-300:])
@@ -195,9 +230,9 @@ def _is_zombie(pid: int) -> bool:
     return stat.rsplit(")", 1)[-1].split()[0] == "Z"
 
 
-async def answers_metadata(bootstrap: str) -> bool:
+async def answers_metadata(settings: Settings) -> bool:
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
-    client = AIOKafkaClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+    client = AIOKafkaClient(**client_options(settings), request_timeout_ms=3000)
     try:
         await client.bootstrap()
     except (KafkaError, OSError):
@@ -207,9 +242,9 @@ async def answers_metadata(bootstrap: str) -> bool:
     return True
 
 
-def broker_answers(bootstrap: str) -> bool:
-    """True when a broker at ``bootstrap`` answers a metadata request."""
-    return asyncio.run(answers_metadata(bootstrap))
+def broker_answers(settings: Settings) -> bool:
+    """True when the broker ``settings`` name answers a metadata request."""
+    return asyncio.run(answers_metadata(settings))
 
 
 def _log_tail(paths: BrokerPaths, lines: int = 5) -> str:
@@ -222,14 +257,19 @@ def _log_tail(paths: BrokerPaths, lines: int = 5) -> str:
 
 def start(settings: Settings) -> str:
     """Start the local broker (idempotent); returns a one-line description of what happened."""
+    if settings.kafka_security_protocol.endswith("SSL"):
+        raise BrokerError(
+            "the local broker speaks PLAINTEXT or SASL_PLAINTEXT; for SSL and SASL_SSL "
+            "point NEWSWIRE_KAFKA_BOOTSTRAP at your cluster"
+        )
     paths = paths_for(settings)
-    if read_pid(paths) is not None and broker_answers(settings.bootstrap):
+    if read_pid(paths) is not None and broker_answers(settings):
         return f"kafka already running at {settings.bootstrap} (pid {read_pid(paths)})"
-    if broker_answers(settings.bootstrap):
+    if broker_answers(settings):
         return f"a broker not started by newswire already answers at {settings.bootstrap}"
     ensure_jars(paths)
     write_config(settings, paths)
-    format_storage(paths)
+    format_storage(settings, paths)
     command = [
         _java(),
         f"-Xmx{settings.kafka_heap}",
@@ -259,7 +299,7 @@ def start(settings: Settings) -> str:
         if process.poll() is not None:
             paths.pid_file.unlink(missing_ok=True)
             raise BrokerError(f"the broker exited at start-up: {_log_tail(paths)}")
-        if broker_answers(settings.bootstrap):
+        if broker_answers(settings):
             return f"kafka running at {settings.bootstrap} (pid {process.pid})"
         time.sleep(0.5)
     stop(settings)
@@ -290,14 +330,14 @@ def stop(settings: Settings) -> str:
 def status(settings: Settings) -> tuple[bool, str]:
     """Whether a broker answers where Newswire will connect, and a line saying so."""
     if not settings.uses_local_broker:
-        answers = broker_answers(settings.bootstrap)
+        answers = broker_answers(settings)
         state = "answers" if answers else "does not answer"
         return (
             answers,
             f"configured cluster {settings.bootstrap} {state} (NEWSWIRE_KAFKA_BOOTSTRAP)",
         )
     pid = read_pid(paths_for(settings))
-    answers = broker_answers(settings.bootstrap)
+    answers = broker_answers(settings)
     if pid is not None and answers:
         return True, f"kafka running at {settings.bootstrap} (pid {pid})"
     if pid is not None:

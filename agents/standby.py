@@ -40,7 +40,7 @@ async def wait_for_broker(settings: Settings) -> bool:
     deadline = time.monotonic() + settings.broker_wait_seconds
     attempts = 0
     try:
-        while not await answers_metadata(settings.bootstrap):
+        while not await answers_metadata(settings):
             if time.monotonic() >= deadline:
                 return False
             if attempts % LOG_EVERY == 0:

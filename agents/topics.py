@@ -17,6 +17,7 @@ import faust
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
+from agents.security import client_options
 from pipeline.config import Settings
 
 DAY_MS = 24 * 3600 * 1000
@@ -129,7 +130,7 @@ async def _check_partitions(
 async def ensure_topics(settings: Settings, specs: dict[str, TopicSpec] | None = None) -> list[str]:
     """Create any missing topic (by default all of ``topic_specs``); returns those created."""
     specs = topic_specs(settings) if specs is None else specs
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, request_timeout_ms=15000)
+    admin = AIOKafkaAdminClient(**client_options(settings), request_timeout_ms=15000)
     await admin.start()
     try:
         existing = set(await admin.list_topics())

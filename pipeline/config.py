@@ -15,6 +15,8 @@ from typing import Any
 from pipeline.dedup import DedupConfig
 
 LOCAL_HOST = "127.0.0.1"
+SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+SASL_MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN")
 
 
 class ConfigError(ValueError):
@@ -37,6 +39,17 @@ class Settings:
     kafka_port: int = 9092
     kafka_controller_port: int = 9093
     kafka_heap: str = "512m"
+    kafka_security_protocol: str = "PLAINTEXT"
+    """PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL (a local broker: the first or the third)."""
+    kafka_sasl_mechanism: str = "SCRAM-SHA-512"
+    """SCRAM-SHA-512, SCRAM-SHA-256 or PLAIN, for the SASL protocols."""
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: str = ""
+    kafka_ssl_cafile: str = ""
+    """The CA certificates to trust for SSL and SASL_SSL; empty: the system's."""
+    kafka_ssl_certfile: str = ""
+    """A client certificate (PEM) where the cluster wants mutual TLS, with its key file."""
+    kafka_ssl_keyfile: str = ""
     home: Path = Path()
     """Jars, broker data and worker state live here (default ``.newswire`` in the checkout)."""
     app_id: str = "newswire"
@@ -139,6 +152,20 @@ class Settings:
             raise ConfigError("NEWSWIRE_DEDUP_POLICY must be drop or link")
         if not 0 < self.near_duplicate_threshold <= 1:
             raise ConfigError("NEWSWIRE_NEAR_DUPLICATE_THRESHOLD must be in (0, 1]")
+        if self.kafka_security_protocol not in SECURITY_PROTOCOLS:
+            raise ConfigError(
+                f"NEWSWIRE_KAFKA_SECURITY_PROTOCOL must be one of {', '.join(SECURITY_PROTOCOLS)}"
+            )
+        if self.kafka_security_protocol.startswith("SASL"):
+            if self.kafka_sasl_mechanism not in SASL_MECHANISMS:
+                raise ConfigError(
+                    f"NEWSWIRE_KAFKA_SASL_MECHANISM must be one of {', '.join(SASL_MECHANISMS)}"
+                )
+            if not (self.kafka_sasl_username and self.kafka_sasl_password):
+                raise ConfigError(
+                    "NEWSWIRE_KAFKA_SASL_USERNAME and NEWSWIRE_KAFKA_SASL_PASSWORD are needed "
+                    f"for {self.kafka_security_protocol}"
+                )
         if self.broker_wait_seconds < 0:
             raise ConfigError("NEWSWIRE_BROKER_WAIT_SECONDS must be 0 or more")
         if self.store not in ("rocksdb://", "memory://"):

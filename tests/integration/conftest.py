@@ -47,7 +47,7 @@ def kafka() -> Iterator[Settings]:
     if settings.uses_local_broker and not localkafka.status(settings)[0]:
         localkafka.start(settings)
         started = True
-    elif not localkafka.broker_answers(settings.bootstrap):
+    elif not localkafka.broker_answers(settings):
         pytest.fail(f"NEWSWIRE_KAFKA_BOOTSTRAP={settings.bootstrap} does not answer")
     yield settings
     if started:

@@ -3,6 +3,7 @@ are limited to what the worker accepts."""
 
 from __future__ import annotations
 
+import gzip
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
@@ -72,3 +73,18 @@ def test_reading_endpoints_stay_open(guarded: WorkerProcess) -> None:
 
 def test_a_body_over_the_limit_is_refused(guarded: WorkerProcess) -> None:
     assert call(guarded, "POST", "/ingest", b"x" * (200 * 1024), TOKEN) == 413
+
+
+def test_a_compressed_bomb_is_refused(guarded: WorkerProcess) -> None:
+    """50 MB of zeros in 50 KB of gzip: the body limit counts what it expands to."""
+    bomb = gzip.compress(b"\0" * (50 * 1024 * 1024))
+    request = urllib.request.Request(guarded.settings.web_url + "/ingest", data=bomb, method="POST")
+    request.add_header("Authorization", f"Bearer {TOKEN}")
+    request.add_header("Content-Encoding", "gzip")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            status = int(response.status)
+    except urllib.error.HTTPError as error:
+        status = error.code
+    assert status == 413
+    assert call(guarded, "GET", "/health", None, None) == 200

@@ -1,0 +1,78 @@
+"""A Kafka cluster with SASL: a second local broker whose client listener speaks
+SASL_PLAINTEXT with SCRAM-SHA-512, and the whole pipeline through it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from agents import localkafka
+from pipeline.config import Settings
+from tests.conftest import raw_item, run_newswire
+from tests.integration.conftest import environment, free_port, isolated, start_worker
+
+pytestmark = pytest.mark.kafka
+
+PASSWORD = "scram-" + uuid.uuid4().hex
+
+
+@pytest.fixture(scope="module")
+def sasl_broker(kafka: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    home = tmp_path_factory.mktemp("sasl")
+    settings = replace(
+        kafka,
+        home=home,
+        kafka_bootstrap="",
+        kafka_port=free_port(),
+        kafka_controller_port=free_port(),
+        kafka_security_protocol="SASL_PLAINTEXT",
+        kafka_sasl_mechanism="SCRAM-SHA-512",
+        kafka_sasl_username="newswire",
+        kafka_sasl_password=PASSWORD,
+    )
+    # The jars of the suite's broker, not a second Maven run.
+    (home / "kafka").mkdir()
+    (home / "kafka" / "lib").symlink_to(localkafka.paths_for(kafka).lib)
+    localkafka.ensure_jars(localkafka.paths_for(kafka))
+    localkafka.start(settings)
+    yield settings
+    localkafka.stop(settings)
+
+
+def test_the_pipeline_runs_over_sasl_scram(sasl_broker: Settings, tmp_path: Path) -> None:
+    settings = replace(isolated(sasl_broker), home=tmp_path, enrich=False)
+    worker = start_worker(settings, tmp_path / "worker.log")
+    try:
+        item = raw_item("Harbour reopens\n\nThe harbour in Gdansk reopened on Monday.")
+        outcome = worker.collect([item])[item.id]
+        assert outcome.status == "published"
+    finally:
+        worker.stop()
+
+
+def test_a_wrong_password_is_one_line_not_a_hang(sasl_broker: Settings, tmp_path: Path) -> None:
+    wrong = replace(sasl_broker, kafka_sasl_password="not-the-password")
+    (tmp_path / "story.txt").write_text("Harbour reopens\n\nThe harbour reopened on Monday.")
+    result = run_newswire(
+        "ingest", str(tmp_path / "story.txt"), env=environment(wrong), timeout=120
+    )
+    assert result.returncode == 1
+    lines = result.stderr.decode().strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("newswire: ")
+    assert "authentication" in lines[0], lines[0]
+    assert b"Traceback" not in result.stderr
+
+
+def test_a_plaintext_client_is_refused(sasl_broker: Settings, tmp_path: Path) -> None:
+    plain = replace(sasl_broker, kafka_security_protocol="PLAINTEXT")
+    (tmp_path / "story.txt").write_text("Harbour reopens\n\nThe harbour reopened on Monday.")
+    result = run_newswire(
+        "ingest", str(tmp_path / "story.txt"), env=environment(plain), timeout=120
+    )
+    assert result.returncode == 1
+    assert b"Traceback" not in result.stderr
