@@ -15,6 +15,7 @@ from typing import Any
 
 import faust
 import orjson
+from aiokafka.errors import KafkaError
 from faust.types import TP, ProducerT
 from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -47,6 +48,7 @@ from pipeline.validation import SchemaName, schema_header
 JSON = b"application/json"
 ENRICH_WINDOW_S = 0.05
 TABLE_SIZE_INTERVAL_S = 30.0
+INGEST_ACK_TIMEOUT_S = 30.0
 
 
 def headers(schema: SchemaName | None) -> dict[str, bytes]:
@@ -135,6 +137,8 @@ def create_app(settings: Settings) -> Newswire:
         topic_partitions=settings.partitions,
         topic_replication_factor=settings.replication_factor,
         producer_acks=-1,
+        # A send the broker does not acknowledge in time fails instead of waiting 20 minutes.
+        producer_request_timeout=INGEST_ACK_TIMEOUT_S,
         producer_max_request_size=settings.max_item_bytes * 2,
         consumer_max_fetch_size=settings.max_item_bytes * 2,
         consumer_auto_offset_reset="earliest",
@@ -243,6 +247,7 @@ def create_app(settings: Settings) -> Newswire:
     async def publish_agent(stream: faust.StreamT[bytes]) -> None:
         loop = asyncio.get_running_loop()
         async for batch in stream.take(settings.enrich_batch, within=ENRICH_WINDOW_S):
+            await published.read_back_done.wait()
             uniques = [Unique.from_json(data) for data in batch]
             articles = [unique.cleaned.article for unique in uniques]
             # The model runs off the event loop, so heartbeats and commits go on meanwhile.
@@ -372,10 +377,16 @@ def _register_web(
                 )
             except Rejected as rejected:
                 return self.json({"error": rejected.reason}, status=400)
-            for item in items:
-                await send_raw_item(topics, item)
-            answer = {"id": items[0].id, "key": items[0].key, "ids": [item.id for item in items]}
-            return self.json(answer, status=202)
+            try:
+                await asyncio.wait_for(
+                    asyncio.gather(*(send_raw_item(topics, item) for item in items)),
+                    INGEST_ACK_TIMEOUT_S,
+                )
+            except (KafkaError, TimeoutError) as error:
+                reason = str(error) or type(error).__name__
+                return self.json({"error": f"not acknowledged by the broker: {reason}"}, status=503)
+            accepted = {"id": items[0].id, "key": items[0].key, "ids": [item.id for item in items]}
+            return self.json(accepted, status=202)
 
     @app.page("/feeds")
     class FeedList(View):

@@ -10,7 +10,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaConnectionError, KafkaError
 
 from agents.security import client_options
@@ -235,3 +236,27 @@ async def latest_stories(settings: Settings, uris: set[str]) -> dict[str, dict[s
         latest = TopicNames.for_settings(settings).latest
         await read_topic(settings, latest, keep, from_beginning=True, idle_timeout=3)
     return found
+
+
+async def group_caught_up(settings: Settings) -> bool:
+    """The worker group has committed everything on wire.raw and the internal topics."""
+    names = TopicNames.for_settings(settings)
+    admin = AIOKafkaAdminClient(**client_options(settings))
+    consumer = AIOKafkaConsumer(**client_options(settings))
+    await admin.start()
+    await consumer.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(settings.faust_id)
+        described = await admin.describe_topics([names.raw, names.cleaned, names.unique])
+        partitions = [
+            TopicPartition(topic["topic"], partition["partition"])
+            for topic in described
+            for partition in topic["partitions"]
+        ]
+        ends = await consumer.end_offsets(partitions)
+    finally:
+        await consumer.stop()
+        await admin.close()
+    return bool(ends) and all(
+        (committed[tp].offset if tp in committed else 0) >= end for tp, end in ends.items()
+    )

@@ -11,6 +11,7 @@ are assigned.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Iterable, Mapping
@@ -45,6 +46,9 @@ class PublishedVersions:
     def __init__(self, table: Any, retention: timedelta) -> None:
         self.table, self.retention = table, retention
         self.recent: dict[bytes, int] = {}
+        self.read_back_done = asyncio.Event()
+        """Publishing waits for this: streams resume while the read-back may still run."""
+        self.read_back_done.set()  # until the first assignment there is nothing to read
         self._last_sweep = time.monotonic()
 
     def already(self, key: bytes, version: int) -> bool:
@@ -62,9 +66,13 @@ class PublishedVersions:
 
     async def read_back(self, settings: Settings, topic: str, partitions: Iterable[int]) -> None:
         """Learn the versions among the newest records of these partitions of ``topic``."""
-        wanted = [TopicPartition(topic, p) for p in partitions]
-        self.recent = await recent_versions(settings, wanted) if wanted else {}
-        log.info("read back %d published stories from %s", len(self.recent), topic)
+        self.read_back_done.clear()
+        try:
+            wanted = [TopicPartition(topic, p) for p in partitions]
+            self.recent = await recent_versions(settings, wanted) if wanted else {}
+            log.info("read back %d published stories from %s", len(self.recent), topic)
+        finally:
+            self.read_back_done.set()
 
 
 async def recent_versions(settings: Settings, partitions: list[TopicPartition]) -> dict[bytes, int]:

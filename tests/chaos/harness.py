@@ -13,7 +13,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from agents.clients import produce_raw_items, started_producer
+from agents.clients import group_caught_up, produce_raw_items, started_producer
 from agents.topics import TopicNames
 from pipeline.chain import item_id_for
 from pipeline.config import Settings
@@ -121,24 +121,6 @@ async def produce(settings: Settings, records: list[bytes | RawItem]) -> None:
         await producer.stop()
 
 
-async def caught_up(settings: Settings) -> bool:
-    """The worker group has committed everything on wire.raw and the internal topics."""
-    names = TopicNames.for_settings(settings)
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap)
-    await admin.start()
-    await consumer.start()
-    try:
-        committed = await admin.list_consumer_group_offsets(settings.faust_id)
-        partitions = await partitions_of(admin, [names.raw, names.cleaned, names.unique])
-        ends = await consumer.end_offsets(partitions)
-    finally:
-        await consumer.stop()
-        await admin.close()
-    assert len(ends) >= 3
-    return all((committed[tp].offset if tp in committed else 0) >= end for tp, end in ends.items())
-
-
 async def partitions_of(admin: AIOKafkaAdminClient, topics: list[str]) -> list[TopicPartition]:
     described = await admin.describe_topics(topics)
     return [
@@ -154,7 +136,7 @@ def drain(settings: Settings, timeout: float) -> None:
     streak = 0
     while streak < 2:
         assert time.monotonic() < deadline, "the pipeline did not drain"
-        streak = streak + 1 if asyncio.run(caught_up(settings)) else 0
+        streak = streak + 1 if asyncio.run(group_caught_up(settings)) else 0
         time.sleep(3)
 
 

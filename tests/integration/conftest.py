@@ -17,6 +17,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,28 @@ def kafka() -> Iterator[Settings]:
         pytest.fail(f"NEWSWIRE_KAFKA_BOOTSTRAP={settings.bootstrap} does not answer")
     yield settings
     if started:
+        localkafka.stop(settings)
+
+
+@contextmanager
+def own_broker(suite: Settings, home: Path, **overrides: Any) -> Iterator[Settings]:
+    """A second local broker on free ports under ``home`` (the suite's jars, no second Maven
+    run), for tests that stop it or configure it otherwise."""
+    settings = replace(
+        suite,
+        home=home,
+        kafka_bootstrap="",
+        kafka_port=free_port(),
+        kafka_controller_port=free_port(),
+        **overrides,
+    )
+    localkafka.ensure_jars(localkafka.paths_for(suite))
+    (home / "kafka").mkdir(parents=True)
+    (home / "kafka" / "lib").symlink_to(localkafka.paths_for(suite).lib)
+    localkafka.start(settings)
+    try:
+        yield settings
+    finally:
         localkafka.stop(settings)
 
 
@@ -102,6 +125,27 @@ class WorkerProcess:
                 return response.status, response.read()
         except urllib.error.HTTPError as error:
             return error.code, error.read()
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float = 30,
+    ) -> int:
+        """The status of an HTTP request to the worker (with a bearer token if given)."""
+        request = urllib.request.Request(
+            self.settings.web_url + path, data=body, method=method, headers=headers or {}
+        )
+        if token is not None:
+            request.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            return error.code
 
     def wait_ready(self, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout

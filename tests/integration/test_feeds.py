@@ -114,16 +114,7 @@ def test_an_rss_entry_becomes_one_story(feeding_worker: WorkerProcess) -> None:
 
 
 def push(worker: WorkerProcess, body: bytes, token: str | None) -> int:
-    request = urllib.request.Request(
-        worker.settings.web_url + "/feeds/agency-push", data=body, method="POST"
-    )
-    if token is not None:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        return error.code
+    return worker.call("POST", "/feeds/agency-push", body, token)
 
 
 def test_a_push_needs_the_token_and_becomes_a_story(feeding_worker: WorkerProcess) -> None:

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from agents import localkafka
 from pipeline.config import Settings
 from tests.conftest import raw_item, run_newswire
-from tests.integration.conftest import environment, free_port, isolated, start_worker
+from tests.integration.conftest import environment, isolated, own_broker, start_worker
 
 pytestmark = pytest.mark.kafka
 
@@ -22,25 +21,15 @@ PASSWORD = "scram-" + uuid.uuid4().hex
 
 @pytest.fixture(scope="module")
 def sasl_broker(kafka: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    home = tmp_path_factory.mktemp("sasl")
-    settings = replace(
+    with own_broker(
         kafka,
-        home=home,
-        kafka_bootstrap="",
-        kafka_port=free_port(),
-        kafka_controller_port=free_port(),
+        tmp_path_factory.mktemp("sasl"),
         kafka_security_protocol="SASL_PLAINTEXT",
         kafka_sasl_mechanism="SCRAM-SHA-512",
         kafka_sasl_username="newswire",
         kafka_sasl_password=PASSWORD,
-    )
-    # The jars of the suite's broker, not a second Maven run.
-    (home / "kafka").mkdir()
-    (home / "kafka" / "lib").symlink_to(localkafka.paths_for(kafka).lib)
-    localkafka.ensure_jars(localkafka.paths_for(kafka))
-    localkafka.start(settings)
-    yield settings
-    localkafka.stop(settings)
+    ) as settings:
+        yield settings
 
 
 def test_the_pipeline_runs_over_sasl_scram(sasl_broker: Settings, tmp_path: Path) -> None:

@@ -30,19 +30,6 @@ def guarded(kafka: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     worker.stop()
 
 
-def call(
-    worker: WorkerProcess, method: str, path: str, body: bytes | None, token: str | None
-) -> int:
-    request = urllib.request.Request(worker.settings.web_url + path, data=body, method=method)
-    if token is not None:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        return error.code
-
-
 STORY = b"Harbour reopens\n\nThe harbour in Gdansk reopened on Monday."
 SUBSCRIPTION = orjson.dumps({"name": "gdansk", "filter": {"places": ["Gdansk"]}})
 
@@ -60,19 +47,19 @@ SUBSCRIPTION = orjson.dumps({"name": "gdansk", "filter": {"places": ["Gdansk"]}}
 def test_changes_need_the_token(
     guarded: WorkerProcess, method: str, path: str, body: bytes | None, allowed: int
 ) -> None:
-    assert call(guarded, method, path, body, None) == 401
-    assert call(guarded, method, path, body, "wrong") == 401
+    assert guarded.call(method, path, body, None) == 401
+    assert guarded.call(method, path, body, "wrong") == 401
     # Subscription changes reach the table through its command topic: wait for them.
-    wait_for(lambda: call(guarded, method, path, body, TOKEN) == allowed, timeout=30)
+    wait_for(lambda: guarded.call(method, path, body, TOKEN) == allowed, timeout=30)
 
 
 def test_reading_endpoints_stay_open(guarded: WorkerProcess) -> None:
     for path in ("/health", "/ready", "/metrics", "/feeds", "/"):
-        assert call(guarded, "GET", path, None, None) == 200, path
+        assert guarded.call("GET", path, None, None) == 200, path
 
 
 def test_a_body_over_the_limit_is_refused(guarded: WorkerProcess) -> None:
-    assert call(guarded, "POST", "/ingest", b"x" * (200 * 1024), TOKEN) == 413
+    assert guarded.call("POST", "/ingest", b"x" * (200 * 1024), TOKEN) == 413
 
 
 def test_a_compressed_bomb_is_refused(guarded: WorkerProcess) -> None:
@@ -87,4 +74,4 @@ def test_a_compressed_bomb_is_refused(guarded: WorkerProcess) -> None:
     except urllib.error.HTTPError as error:
         status = error.code
     assert status == 413
-    assert call(guarded, "GET", "/health", None, None) == 200
+    assert guarded.call("GET", "/health", None, None) == 200
