@@ -35,7 +35,7 @@ from pipeline.records import (
     rfc3339,
     utc_now,
 )
-from pipeline.similarity import TextProfile
+from pipeline.similarity import TextProfile, normalised_words
 from pipeline.validation import validation_error
 
 
@@ -51,7 +51,9 @@ class Cleaned:
 
     @classmethod
     def of(cls, item: RawItem, article: Article) -> Cleaned:
-        return cls(item, article, fingerprint(article), TextProfile.of(article.body))
+        body = normalised_words(article.body)  # once, for both keys
+        key = fingerprint(normalised_words(article.headline), body)
+        return cls(item, article, key, TextProfile.of(body))
 
     def to_dict(self) -> dict[str, Any]:
         return {

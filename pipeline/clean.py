@@ -8,7 +8,6 @@ a credit at the very end of one), so a real sentence that merely contains the sa
 from __future__ import annotations
 
 import re
-import unicodedata
 
 import ftfy
 
@@ -19,6 +18,8 @@ from pipeline.records import Article, Dateline, Image, RawItem, Rejected
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
 _TAG = re.compile(r"</?(?P<name>[a-zA-Z][a-zA-Z0-9]*)(?:\s[^<>]{0,300})?/?>")
 _BREAKING_TAGS = {"br", "p", "div", "li", "hr", "td", "th", "tr", "h1", "h2", "h3", "h4"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+"""Control characters (Unicode category Cc) but tab and newline."""
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 
 _BOILERPLATE = re.compile(
@@ -82,7 +83,7 @@ def normalise_text(text: str) -> str:
         fix_latin_ligatures=False,
         normalization="NFC",
     ).translate(_INVISIBLE)
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    text = _CONTROL.sub("", text)
     return "\n".join(_SPACES.sub(" ", line).strip() for line in text.splitlines()).strip()
 
 

@@ -36,7 +36,6 @@ from typing import Any, Literal
 
 import orjson
 
-from pipeline.records import Article
 from pipeline.similarity import (
     TextProfile,
     band_keys,
@@ -175,11 +174,10 @@ class Decision:
         )  # fmt: skip
 
 
-def fingerprint(article: Article) -> str:
+def fingerprint(headline_words: list[str], body_words: list[str]) -> str:
     """The exact-content key: headline and body as normalised words (case, whitespace and
     punctuation variants do not count)."""
-    words = normalised_words(f"{article.headline}\n{article.body}")
-    return hashlib.sha256(" ".join(words).encode()).hexdigest()[:32]
+    return hashlib.sha256(" ".join(headline_words + body_words).encode()).hexdigest()[:32]
 
 
 def story_uri(story_id: str) -> str:
@@ -450,9 +448,11 @@ def _expired(index: DedupIndex, story_id: str, cutoff: float) -> bool:
 
 class Sweeper:
     """Expiry a few stories at a time, so that the worker never stops for a full scan: each
-    ``step`` looks at the next ``batch`` stories, cycling through the index."""
+    ``step`` looks at the next ``batch`` stories, cycling through the index. An item adds at
+    most one story, so four per item keep the sweep ahead of arrivals at a sixteenth of the
+    cost of the 64 it once looked at (one in six of the dedup agent's time)."""
 
-    def __init__(self, index: DedupIndex, retention: timedelta, batch: int = 64) -> None:
+    def __init__(self, index: DedupIndex, retention: timedelta, batch: int = 4) -> None:
         self.index, self.retention, self.batch = index, retention, batch
         self._ids: Iterator[str] | None = None
 

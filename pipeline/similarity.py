@@ -34,6 +34,7 @@ _A = _rng.integers(1, 1 << 63, PERMUTATIONS, dtype=np.uint64) * np.uint64(2) + n
 _B = _rng.integers(0, 1 << 63, PERMUTATIONS, dtype=np.uint64)
 
 Signature = npt.NDArray[np.uint16]
+_DIGIT = re.compile(r"\d")
 
 
 def normalised_words(text: str) -> list[str]:
@@ -94,10 +95,10 @@ class TextProfile:
     numbers: tuple[str, ...]
 
     @classmethod
-    def of(cls, text: str) -> TextProfile:
-        words = normalised_words(text)
+    def of(cls, words: list[str]) -> TextProfile:
+        """The profile of a text's ``normalised_words``."""
         hashes = shingle_hashes(words)
-        numbers = tuple(sorted({w for w in words if any(ch.isdigit() for ch in w)}))
+        numbers = tuple(sorted({w for w in words if _DIGIT.search(w)}))
         return cls(minhash(hashes), int(hashes.size), numbers)
 
     def to_json(self) -> dict[str, object]:
