@@ -216,18 +216,23 @@ async def test_an_rss_feed_yields_each_entry_once_and_honours_304(
     assert {item.source for item in sink.items} == {"wire"}
 
 
+async def run_briefly(runner: FeedRunner, seconds: float) -> None:
+    """The feed's own loop for ``seconds``, then cancelled as the worker's stop does."""
+    async with aiohttp.ClientSession() as session:
+        task = asyncio.create_task(runner.run(session))
+        await asyncio.sleep(seconds)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
 async def test_an_rss_feed_backs_off_when_the_server_errors(
     feed_server: FeedServer, tmp_path: Path
 ) -> None:
     sink = Sink()
     runner = FeedRunner(replace(rss_feed(feed_server.url), poll_seconds=10), tmp_path, sink)
     feed_server.status = 500
-    async with aiohttp.ClientSession() as session:
-        task = asyncio.create_task(runner.run(session))
-        await asyncio.sleep(0.5)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+    await run_briefly(runner, 0.5)
     assert len(feed_server.requests) == 1  # one try, then it waits
     assert runner.health.consecutive_errors == 1
     assert runner.health.state(runner.feed, time.time()) == "failing"
@@ -243,12 +248,7 @@ async def test_an_rss_feed_backs_off_when_the_server_errors(
 async def test_retry_after_is_honoured(feed_server: FeedServer, tmp_path: Path) -> None:
     runner = FeedRunner(replace(rss_feed(feed_server.url), poll_seconds=1), tmp_path, Sink())
     feed_server.status, feed_server.retry_after = 503, "120"
-    async with aiohttp.ClientSession() as session:
-        task = asyncio.create_task(runner.run(session))
-        await asyncio.sleep(0.3)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+    await run_briefly(runner, 0.3)
     assert 100 < runner.next_delay() <= 120
 
 

@@ -111,11 +111,13 @@ def test_not_ready_until_the_broker_answers(
 
 
 def test_a_worker_gives_up_after_the_configured_wait(tmp_path: Path) -> None:
+    """Listening beyond loopback without an API token, it also warns about that first."""
     settings = Settings.load(
         {},
         kafka_bootstrap=f"127.0.0.1:{free_port()}",
         broker_wait_seconds=0,
         home=tmp_path,
+        web_host="0.0.0.0",
         web_port=free_port(),
     )
     result = subprocess.run(
@@ -134,3 +136,4 @@ def test_a_worker_gives_up_after_the_configured_wait(tmp_path: Path) -> None:
         .startswith("newswire: no Kafka broker answers at")
     )
     assert b"Traceback" not in result.stderr
+    assert b"without NEWSWIRE_API_TOKEN" in result.stderr
