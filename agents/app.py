@@ -16,13 +16,13 @@ from typing import Any
 import faust
 import orjson
 from aiokafka.errors import KafkaError
-from faust.types import TP, ProducerT
+from faust.types import TP, ConsumerT, ProducerT
 from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from agents.auth import UNAUTHORISED, bearer_allows
 from agents.dashboard import Sampler, Trends, register_dashboard
-from agents.delivery import IdempotentProducer, PublishedVersions
+from agents.delivery import IdempotentProducer, PublishedVersions, SeekFirstConsumer
 from agents.feeds import Feeds
 from agents.logs import item_event, never_fatal
 from agents.metrics import ConsumerState, Metrics
@@ -116,10 +116,20 @@ class Newswire:
 
 
 class NewswireApp(faust.App):
-    """Faust's app with the idempotent producer."""
+    """Faust's app with the idempotent producer and the seek-first consumer."""
 
     def _new_producer(self) -> ProducerT:
         return IdempotentProducer(self.transport, loop=self.loop, beacon=self.beacon)
+
+    def _new_consumer(self) -> ConsumerT:
+        return SeekFirstConsumer(
+            self.transport,
+            callback=self.topics.on_message,
+            on_partitions_revoked=self._on_partitions_revoked,
+            on_partitions_assigned=self._on_partitions_assigned,
+            loop=self.loop,
+            beacon=self.beacon,
+        )
 
 
 def create_app(settings: Settings) -> Newswire:

@@ -369,7 +369,10 @@ def decide(incoming: Incoming, index: DedupIndex, config: DedupConfig) -> Decisi
         record = _record(index, index.keys.get(guid_key(incoming.source, incoming.guid)))
         if record is not None:
             return _by_guid(record, incoming, index)
-    record = _record(index, index.keys.get(fingerprint_key(incoming.fingerprint)))
+    # A story's id is its first text's fingerprint: found by id too if its key was lost.
+    record = _record(index, index.keys.get(fingerprint_key(incoming.fingerprint))) or _record(
+        index, incoming.fingerprint[:16]
+    )
     if record is not None:
         return _duplicate(record, incoming, "exact", 1.0)
     match = _same_source_rewrite(incoming, index, config) or _near_match(incoming, index, config)
@@ -379,43 +382,53 @@ def decide(incoming: Incoming, index: DedupIndex, config: DedupConfig) -> Decisi
 def remember(incoming: Incoming, decision: Decision, index: DedupIndex) -> Decision:
     """Record a new story or version in the index; returns the decision with the uri of a
     new story filled in. Every decision is kept under the item's id (with the story, so it is
-    forgotten with it), so that a replayed item gets the same decision again."""
-    if decision.replay:
-        return decision
+    forgotten with it), so that a replayed item gets the same decision again.
+
+    A replay writes everything again: the three tables have a changelog topic each, so a crash
+    can keep any part of an item's writes (the item's decision without the story's keys, say),
+    and rewriting them is harmless when they all made it."""
     if decision.status == "duplicate":
         record = _record(index, decision.uri.removeprefix(URI_PREFIX))
-        assert record is not None
-        _remember_item(index, record, incoming, decision)
-        index.stories[record.id] = record.to_json()
+        if record is not None:  # a replay may come after the story was forgotten
+            _remember_item(index, record, incoming, decision)
+            index.stories[record.id] = record.to_json()
         return decision
-    if decision.status == "version":
-        record = _record(index, decision.uri.removeprefix(URI_PREFIX))
-        assert record is not None
-        for key in band_keys(record.profile.signature):
-            _remove_from_list(index.bands, key, record.id)
-    else:
-        story_id = incoming.fingerprint[:16]
-        decision = replace(decision, uri=story_uri(story_id))
+    story_id = decision.uri.removeprefix(URI_PREFIX) or incoming.fingerprint[:16]
+    decision = replace(decision, uri=story_uri(story_id))
+    new_keys = [fingerprint_key(incoming.fingerprint), *rewrite_keys(incoming)]
+    if incoming.guid:
+        new_keys.append(guid_key(incoming.source, incoming.guid))
+    record = _record(index, story_id)
+    if record is None:
         record = StoryRecord(
             story_id, incoming.source, incoming.created, 1, None, 0.0, incoming.profile, []
         )
-    # The item's decision first: a changelog cut short by a crash keeps a prefix of these
-    # writes, and with the item's decision in it a replay repeats the decision.
+    elif record.version > decision.version:
+        # A replay after a later version of the story: only this item's keys may be missing.
+        _remember_item(index, record, incoming, decision)
+        _point_keys(index, record, new_keys)
+        index.stories[record.id] = record.to_json()
+        return decision
+    else:
+        for key in band_keys(record.profile.signature):
+            _remove_from_list(index.bands, key, record.id)
     _remember_item(index, record, incoming, decision)
     record.version = decision.version
     record.provider_version = incoming.provider_version
     record.seen = incoming.received.timestamp()
     record.profile = incoming.profile
-    new_keys = [fingerprint_key(incoming.fingerprint), *rewrite_keys(incoming)]
-    if incoming.guid:
-        new_keys.append(guid_key(incoming.source, incoming.guid))
-    for key in new_keys:
-        index.keys[key] = record.id
-    record.keys = [*record.keys, *(k for k in new_keys if k not in record.keys)]
+    _point_keys(index, record, new_keys)
     index.stories[record.id] = record.to_json()
     for key in band_keys(incoming.profile.signature):
         _add_to_list(index.bands, key, record.id)
     return decision
+
+
+def _point_keys(index: DedupIndex, record: StoryRecord, keys: list[str]) -> None:
+    """Lookup keys to the story, listed with it so that they are forgotten with it."""
+    for key in keys:
+        index.keys[key] = record.id
+    record.keys = [*record.keys, *(k for k in keys if k not in record.keys)]
 
 
 def _remember_item(

@@ -8,9 +8,10 @@ import random
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import orjson
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from agents.clients import group_caught_up, produce_raw_items, started_producer
@@ -135,13 +136,15 @@ def drain(settings: Settings, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     streak = 0
     while streak < 2:
-        assert time.monotonic() < deadline, "the pipeline did not drain"
+        if time.monotonic() > deadline:
+            committed = asyncio.run(committed_offsets(settings))
+            raise AssertionError(f"the pipeline did not drain; committed: {committed}")
         streak = streak + 1 if asyncio.run(group_caught_up(settings)) else 0
         time.sleep(3)
 
 
-async def read_all(settings: Settings, topic: str) -> list[dict[str, object]]:
-    """Every record value of ``topic``, from the beginning to the current end."""
+async def read_records(settings: Settings, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record of ``topic``, from the beginning to the current end."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.bootstrap,
         enable_auto_commit=False,
@@ -154,7 +157,7 @@ async def read_all(settings: Settings, topic: str) -> list[dict[str, object]]:
     finally:
         await admin.close()
     await consumer.start()
-    values: list[dict[str, object]] = []
+    found: list[ConsumerRecord[bytes, bytes]] = []
     try:
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
@@ -162,10 +165,45 @@ async def read_all(settings: Settings, topic: str) -> list[dict[str, object]]:
         while any([await consumer.position(tp) < end for tp, end in ends.items()]):
             batch = await consumer.getmany(timeout_ms=1000)
             for records in batch.values():
-                values.extend(orjson.loads(r.value) for r in records if r.value)
+                found.extend(records)
     finally:
         await consumer.stop()
-    return values
+    return found
+
+
+async def read_all(settings: Settings, topic: str) -> list[dict[str, object]]:
+    """Every record value of ``topic`` as JSON."""
+    return [orjson.loads(r.value) for r in await read_records(settings, topic) if r.value]
+
+
+def trace(settings: Settings, plan: Plan, item_ids: list[str], logs: list[Path]) -> str:
+    """Where each of these items was seen: its plan, the records of every topic that carry
+    its id (topic, partition, offset), the group's committed offsets, and the log lines
+    that name it. Printed when an item is lost, so that a failing run explains itself."""
+    names = TopicNames.for_settings(settings)
+    topics = [names.raw, names.cleaned, names.unique, names.structured, names.duplicates]
+    records = {topic: asyncio.run(read_records(settings, topic)) for topic in topics}
+    committed = asyncio.run(committed_offsets(settings))
+    lines = [f"committed: {committed}"]
+    for item_id in item_ids:
+        lines.append(f"{item_id}: planned {plan.expected[item_id]}")
+        for topic, found in records.items():
+            for record in found:
+                if item_id.encode() in (record.value or b""):
+                    lines.append(f"  {topic}[{record.partition}]@{record.offset}")
+        for log in logs:
+            lines.extend(f"  {line}" for line in log.read_text().splitlines() if item_id in line)
+    return "\n".join(lines)
+
+
+async def committed_offsets(settings: Settings) -> dict[str, int]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap)
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(settings.faust_id)
+    finally:
+        await admin.close()
+    return {f"{tp.topic}[{tp.partition}]": meta.offset for tp, meta in sorted(offsets.items())}
 
 
 @dataclass

@@ -16,7 +16,7 @@ import pytest
 
 from agents import localkafka
 from pipeline.config import Settings
-from tests.chaos.harness import account, drain, plan_items, produce
+from tests.chaos.harness import Plan, Tally, account, drain, plan_items, produce, trace
 from tests.integration.conftest import WorkerProcess, isolated, start_worker
 
 pytestmark = pytest.mark.kafka
@@ -33,6 +33,13 @@ def report(line: str, capsys: pytest.CaptureFixture[str]) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     with (ARTIFACTS / "chaos.txt").open("a") as out:
         out.write(line + "\n")
+
+
+def check(tally: Tally, settings: Settings, plan: Plan, logs: list[Path]) -> None:
+    """No item lost, doubled or with the wrong outcome; else where the first few went."""
+    assert not tally.lost, trace(settings, plan, tally.lost[:5], logs)
+    assert not tally.doubled, tally.doubled[:5]
+    assert not tally.wrong, tally.wrong[:5]
 
 
 def settings_for(kafka: Settings, home: Path) -> Settings:
@@ -71,9 +78,7 @@ def test_kills_and_a_broker_restart_lose_nothing_and_double_nothing(
         worker.stop()
     tally = account(settings, plan)
     report(tally.line(kills, restarts, broker_restarts), capsys)
-    assert not tally.lost, tally.lost[:5]
-    assert not tally.doubled, tally.doubled[:5]
-    assert not tally.wrong, tally.wrong[:5]
+    check(tally, settings, plan, [log])
     assert kills == KILLS
 
 
@@ -102,6 +107,4 @@ def test_two_workers_one_killed_mid_stream(
             second.stop()
     tally = account(settings, plan)
     report("two workers, one killed: " + tally.line(1, 0, 0), capsys)
-    assert not tally.lost, tally.lost[:5]
-    assert not tally.doubled, tally.doubled[:5]
-    assert not tally.wrong, tally.wrong[:5]
+    check(tally, settings, plan, [tmp_path / "one.log", tmp_path / "two.log"])

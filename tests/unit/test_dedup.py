@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from pipeline.chain import Cleaned, Duplicate, Unique, clean_step, dedup_step
-from pipeline.dedup import DedupConfig, DedupIndex, Sweeper
+from pipeline.dedup import DedupConfig, DedupIndex, Sweeper, item_key
 from pipeline.records import rfc3339
 from tests.conftest import raw_item
 
@@ -273,6 +273,32 @@ def test_a_replayed_item_gets_its_first_decision_again() -> None:
     assert isinstance(again[2], Duplicate)
     assert again[2].notice["duplicateOf"] == third.notice["duplicateOf"]
     assert dict(desk.index.stories) == stories  # a replay changes nothing
+
+
+def test_a_replay_completes_what_a_crash_cut_short() -> None:
+    """Each table has its own changelog, so a crash can keep an item's decision and lose the
+    story it made: the replay writes the story again, and its update is still a version."""
+    desk = Desk()
+    story = raw_item(HEADLINE + "\n\n" + "\n\n".join(PARAGRAPHS), guid="g1")
+    first = replay(desk, story.to_json())
+    assert isinstance(first, Unique)
+    decision_key = item_key(story.id)
+    for key in [k for k in desk.index.keys if k != decision_key]:
+        del desk.index.keys[key]
+    for mapping in (desk.index.stories, desk.index.bands):
+        for key in list(mapping):
+            del mapping[key]
+
+    again = replay(desk, story.to_json())
+    assert isinstance(again, Unique) and again.decision.uri == first.decision.uri
+    update = raw_item(HEADLINE + "\n\n" + "\n\n".join(PARAGRAPHS[:3]), guid="g1")
+    second = replay(desk, update.to_json())
+    assert isinstance(second, Unique)
+    assert (second.decision.status, second.decision.uri, second.decision.version) == (
+        "version",
+        first.decision.uri,
+        2,
+    )
 
 
 def test_forgetting_a_story_forgets_its_items() -> None:
