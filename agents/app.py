@@ -22,7 +22,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from agents.auth import UNAUTHORISED, bearer_allows
 from agents.dashboard import Sampler, Trends, register_dashboard
-from agents.delivery import IdempotentProducer, PublishedVersions, SeekFirstConsumer
+from agents.delivery import IdempotentProducer, PublishedVersions, RewindingConsumer
 from agents.feeds import Feeds
 from agents.logs import item_event, never_fatal
 from agents.metrics import ConsumerState, Metrics
@@ -116,13 +116,13 @@ class Newswire:
 
 
 class NewswireApp(faust.App):
-    """Faust's app with the idempotent producer and the seek-first consumer."""
+    """Faust's app with the idempotent producer and the rewinding consumer."""
 
     def _new_producer(self) -> ProducerT:
         return IdempotentProducer(self.transport, loop=self.loop, beacon=self.beacon)
 
     def _new_consumer(self) -> ConsumerT:
-        return SeekFirstConsumer(
+        return RewindingConsumer(
             self.transport,
             callback=self.topics.on_message,
             on_partitions_revoked=self._on_partitions_revoked,

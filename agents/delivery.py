@@ -1,5 +1,5 @@
-"""At-least-once delivery made exact at the edges: a consumer that never skips a record after
-a rebalance, an idempotent producer, and a guard that keeps a story version from going out
+"""At-least-once delivery made exact at the edges: a consumer that re-reads what a rebalance
+dropped, an idempotent producer, and a guard that keeps a story version from going out
 twice when records are replayed after a crash.
 
 Kafka redelivers every record whose offset was not committed when a worker died. Clean and
@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable, Mapping, Set
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -42,44 +42,25 @@ class IdempotentProducer(Producer):
         return {"acks": "all", "enable_idempotence": True}
 
 
-class SeekFirstConsumer(Consumer):
-    """Faust's consumer, fetching a newly assigned partition only once it has been sought to
-    its committed offset and the stream queues were cleared.
+class RewindingConsumer(Consumer):
+    """Faust's consumer, made to re-read every record a rebalance may have dropped.
 
     After a rebalance, Faust's table recovery resumes the stream partitions while the fetcher
-    already runs (for the changelogs), then seeks them, then clears the stream queues. Records
-    fetched in between were cleared unseen while the consumer's read offsets had passed them:
-    the chaos tests saw one record skipped (its offset committed over) and, with two skipped,
-    a partition whose offsets were never committed again. Here the stream partitions resumed
-    after an assignment are held back until the seek that follows and the flow's resumption.
+    already runs (for the changelogs), seeks them to their committed offsets, then clears the
+    stream queues. Records fetched before the seek and still being handed over after it moved
+    the consumer's read offsets past the records the queues then lost: the chaos tests saw
+    one record skipped (its offset committed over) and, with two skipped, a partition whose
+    offsets were never committed again. Here the flow stops before the seek, so nothing
+    fetched before it is handed over after it; the flow resumes when recovery is done.
 
-    That seek leaves alone a partition the group never committed (aiokafka seeks only to
-    committed offsets above 0), so records fetched and dropped during the rebalance would be
-    skipped for good: such partitions go back to their beginning.
+    aiokafka's seek also leaves a partition the group never committed where fetching left it
+    (it seeks only to committed offsets above 0), so records fetched and dropped during a
+    rebalance would be skipped for good: such partitions go back to their beginning.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._held: set[TP] = set()
-        self._sought = False
-
-    async def on_partitions_assigned(self, assigned: Set[TP], generation_id: int = 0) -> None:
-        self._held, self._sought = set(), False
-        await super().on_partitions_assigned(assigned, generation_id)
-
-    def resume_partitions(self, tps: Iterable[TP]) -> None:
-        wanted = set(tps)
-        if not self._sought:
-            streams = {tp for tp in wanted if not self._is_changelog_tp(tp)}
-            self._held |= streams
-            wanted -= streams
-        super().resume_partitions(wanted)
-
     async def perform_seek(self) -> None:
+        self.stop_flow()
         await super().perform_seek()
-        # Faust also seeks when it fetches with the flow stopped; only the seek after the
-        # stream partitions were resumed is the one that counts.
-        self._sought = self._sought or bool(self._held)
 
     async def seek_to_committed(self) -> Mapping[TP, int]:
         committed = await super().seek_to_committed()
@@ -87,12 +68,6 @@ class SeekFirstConsumer(Consumer):
         if never:
             await self._thread.seek_to_beginning(*never)
         return committed
-
-    def resume_flow(self) -> None:
-        super().resume_flow()
-        if self._sought and self._held:
-            held, self._held = self._held, set()
-            super().resume_partitions(held)
 
 
 class PublishedVersions:
