@@ -36,6 +36,20 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int | None) -> float:
+    """User plus system CPU time a process (all its threads) has used so far (0 if gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def broker_pid(settings: Settings) -> int | None:
+    """The local broker's process (None for a configured remote broker)."""
+    return localkafka.read_pid(localkafka.paths_for(settings))
+
+
 def bench_settings(base: Settings, name: str, **overrides: object) -> Settings:
     """Fresh topics, app id, state folder and web port for one measurement."""
     run = uuid.uuid4().hex[:8]
