@@ -197,6 +197,7 @@ def trace(settings: Settings, plan: Plan, item_ids: list[str], logs: list[Path])
 
 
 async def committed_offsets(settings: Settings) -> dict[str, int]:
+    """The worker group's committed offset per topic partition, by name."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap)
     await admin.start()
     try:

@@ -301,6 +301,18 @@ def test_a_replay_completes_what_a_crash_cut_short() -> None:
     )
 
 
+def test_an_exact_copy_is_found_by_the_story_id_when_its_fingerprint_key_was_lost() -> None:
+    desk = Desk()
+    text = HEADLINE + "\n\n" + "\n\n".join(PARAGRAPHS)
+    first = replay(desk, raw_item(text).to_json())
+    assert isinstance(first, Unique)
+    for key in [k for k in desk.index.keys if k.startswith("f:")]:
+        del desk.index.keys[key]
+    copy = replay(desk, raw_item(text).to_json())
+    assert isinstance(copy, Duplicate)
+    assert (copy.notice["duplicateOf"], copy.notice["reason"]) == (first.decision.uri, "exact")
+
+
 def test_forgetting_a_story_forgets_its_items() -> None:
     desk = Desk(DedupConfig(retention=timedelta(days=1)))
     desk.deliver(HEADLINE, PARAGRAPHS)
