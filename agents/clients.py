@@ -238,6 +238,16 @@ async def latest_stories(settings: Settings, uris: set[str]) -> dict[str, dict[s
     return found
 
 
+async def partitions_of(admin: AIOKafkaAdminClient, topics: list[str]) -> list[TopicPartition]:
+    """Every partition of these topics, as the broker describes them."""
+    described = await admin.describe_topics(topics)
+    return [
+        TopicPartition(topic["topic"], partition["partition"])
+        for topic in described
+        for partition in topic["partitions"]
+    ]
+
+
 async def group_caught_up(settings: Settings) -> bool:
     """The worker group has committed everything on wire.raw and the internal topics."""
     names = TopicNames.for_settings(settings)
@@ -247,12 +257,7 @@ async def group_caught_up(settings: Settings) -> bool:
     await consumer.start()
     try:
         committed = await admin.list_consumer_group_offsets(settings.faust_id)
-        described = await admin.describe_topics([names.raw, names.cleaned, names.unique])
-        partitions = [
-            TopicPartition(topic["topic"], partition["partition"])
-            for topic in described
-            for partition in topic["partitions"]
-        ]
+        partitions = await partitions_of(admin, [names.raw, names.cleaned, names.unique])
         ends = await consumer.end_offsets(partitions)
     finally:
         await consumer.stop()

@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient
 
-from agents.clients import group_caught_up, produce_raw_items, started_producer
+from agents.clients import group_caught_up, partitions_of, produce_raw_items, started_producer
+from agents.security import client_options
 from agents.topics import TopicNames
 from pipeline.chain import item_id_for
 from pipeline.config import Settings
@@ -122,15 +123,6 @@ async def produce(settings: Settings, records: list[bytes | RawItem]) -> None:
         await producer.stop()
 
 
-async def partitions_of(admin: AIOKafkaAdminClient, topics: list[str]) -> list[TopicPartition]:
-    described = await admin.describe_topics(topics)
-    return [
-        TopicPartition(topic["topic"], partition["partition"])
-        for topic in described
-        for partition in topic["partitions"]
-    ]
-
-
 def drain(settings: Settings, timeout: float) -> None:
     """Wait until the group has caught up twice in a row (the last hops have run too)."""
     deadline = time.monotonic() + timeout
@@ -146,11 +138,9 @@ def drain(settings: Settings, timeout: float) -> None:
 async def read_records(settings: Settings, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
     """Every record of ``topic``, from the beginning to the current end."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap,
-        enable_auto_commit=False,
-        isolation_level="read_committed",
+        **client_options(settings), enable_auto_commit=False, isolation_level="read_committed"
     )
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap)
+    admin = AIOKafkaAdminClient(**client_options(settings))
     await admin.start()
     try:
         partitions = await partitions_of(admin, [topic])
@@ -198,7 +188,7 @@ def trace(settings: Settings, plan: Plan, item_ids: list[str], logs: list[Path])
 
 async def committed_offsets(settings: Settings) -> dict[str, int]:
     """The worker group's committed offset per topic partition, by name."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap)
+    admin = AIOKafkaAdminClient(**client_options(settings))
     await admin.start()
     try:
         offsets = await admin.list_consumer_group_offsets(settings.faust_id)
