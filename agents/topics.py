@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -21,6 +23,7 @@ from agents.security import client_options
 from pipeline.config import Settings
 
 DAY_MS = 24 * 3600 * 1000
+LEADER_WAIT_S = 30.0
 DEDUP_PARTITIONS = 1
 """All cleaned items meet in one partition, so dedup compares each with every stored story."""
 TRENDS_PARTITIONS = 1
@@ -149,6 +152,21 @@ async def ensure_topics(settings: Settings, specs: dict[str, TopicSpec] | None =
                 pass  # another worker created them first
             except KafkaError as error:
                 raise RuntimeError(f"could not create topics: {error}") from error
+            await _wait_for_leaders(admin, [topic.name for topic in wanted])
         return [topic.name for topic in wanted]
     finally:
         await admin.close()
+
+
+async def _wait_for_leaders(admin: AIOKafkaAdminClient, topics: list[str]) -> None:
+    """Until every partition of new topics has a leader (bounded): a worker joining its group
+    before then is assigned none of them and, seen twice in tests, never rejoins."""
+    deadline = time.monotonic() + LEADER_WAIT_S
+    while time.monotonic() < deadline:
+        described = await admin.describe_topics(topics)
+        if all(
+            topic["partitions"] and all(p["leader"] >= 0 for p in topic["partitions"])
+            for topic in described
+        ):
+            return
+        await asyncio.sleep(0.2)
