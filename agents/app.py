@@ -24,7 +24,7 @@ from agents.auth import UNAUTHORISED, bearer_allows
 from agents.dashboard import Sampler, Trends, register_dashboard
 from agents.delivery import IdempotentProducer, PublishedVersions, RewindingConsumer
 from agents.feeds import Feeds
-from agents.logs import item_event, never_fatal
+from agents.logs import item_event, log, never_fatal
 from agents.metrics import ConsumerState, Metrics
 from agents.security import faust_credentials
 from agents.subscriptions import register_subscriptions
@@ -39,7 +39,7 @@ from pipeline.chain import (
     publish_step,
 )
 from pipeline.config import Settings
-from pipeline.dedup import DedupIndex, Sweeper
+from pipeline.dedup import DedupIndex, Sweeper, rebuild_bands
 from pipeline.enrich import enrichment_for
 from pipeline.ingest import raw_items_from_request
 from pipeline.records import RawItem, Rejected, utc_now
@@ -160,11 +160,10 @@ def create_app(settings: Settings) -> Newswire:
     )
     topics = _declare_topics(app, settings)
     dedup_index = DedupIndex(
-        **{
-            name: app.Table(f"dedup-{name}", partitions=DEDUP_PARTITIONS, key_type=str)
-            for name in ("stories", "keys", "bands")
-        }
+        stories=app.Table("dedup-stories", partitions=DEDUP_PARTITIONS, key_type=str),
+        keys=app.Table("dedup-keys", partitions=DEDUP_PARTITIONS, key_type=str),
     )
+    bands = BandsFreshness()
     dedup_config = settings.dedup_config()
     enrich = enrichment_for(settings)
     metrics = Metrics(settings)
@@ -185,6 +184,10 @@ def create_app(settings: Settings) -> Newswire:
     )
     unique_name = topics.unique.get_topic_name()
     structured_name = topics.structured.get_topic_name()
+
+    @app.on_partitions_assigned.connect
+    async def mark_bands_stale(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        bands.assignments += 1
 
     @app.on_partitions_assigned.connect
     async def read_back_published(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
@@ -227,6 +230,8 @@ def create_app(settings: Settings) -> Newswire:
     @app.agent(topics.cleaned, name="dedup")
     async def dedup_agent(stream: faust.StreamT[bytes]) -> None:
         async for data in stream:
+            # Events come once the tables are restored: the band index follows them.
+            await bands.refresh(dedup_index)
             # Tables change only inside stream iteration, so expiry runs here, a few
             # stories per item.
             sweeper.step(utc_now())
@@ -313,6 +318,27 @@ def create_app(settings: Settings) -> Newswire:
 
     _register_web(app, settings, topics, metrics, feeds)
     return Newswire(app, topics, metrics)
+
+
+class BandsFreshness:
+    """Keeps the in-memory band index in step with the stories table: after any assignment
+    (the table may have been restored or changed hands) it is rebuilt before the next
+    decision, in a thread, so heartbeats go on while a large index is read."""
+
+    def __init__(self) -> None:
+        self.assignments = 0
+        self._built_for = -1
+
+    async def refresh(self, index: DedupIndex) -> None:
+        if self._built_for == self.assignments:
+            return
+        wanted = self.assignments
+        started = time.perf_counter()
+        stories = await asyncio.get_running_loop().run_in_executor(None, rebuild_bands, index)
+        self._built_for = wanted
+        log.info(
+            "band index rebuilt from %d stories in %.1f s", stories, time.perf_counter() - started
+        )
 
 
 def is_ready(app: faust.App) -> bool:

@@ -111,7 +111,7 @@ def passthrough(base: Settings, items: list[RawItem]) -> tuple[float, float]:
 @dataclass
 class Streamed:
     rate: float
-    """Items/s from the first record to the group's last commit."""
+    """Items/s from the first record to the last item's outcome."""
     cores: float
     """CPU seconds of the workers and the local broker per second of the run: 2.0 is the
     whole machine."""
@@ -121,7 +121,7 @@ class Streamed:
 def streaming(
     base: Settings, items: list[RawItem], enrich: bool, workers: int = 1, preload: bool = True
 ) -> Streamed:
-    """Items/s through Newswire from the first record to the group's last commit. With
+    """Items/s through Newswire from the first record to the last item's outcome. With
     ``preload`` the items wait on wire.raw before the worker starts (the transport case);
     otherwise they are produced once every worker is ready (timed from the first send)."""
     settings = bench_settings(base, "stream", enrich=enrich)
@@ -145,9 +145,10 @@ def streaming(
             started = time.perf_counter()
             if not preload:
                 asyncio.run(produce(settings, items))
-            first.drain()
+            first.wait_for_outcomes(len(items))
             elapsed = time.perf_counter() - started
             used = sum(cpu_seconds(pid) for pid in pids) - used
+            first.drain()
         finally:
             for helper in helpers:
                 helper.__exit__(None, None, None)

@@ -15,8 +15,12 @@ import uuid
 from dataclasses import replace
 from pathlib import Path
 
+from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
+
 from agents import localkafka
-from agents.clients import group_caught_up, produce_raw_items, started_producer
+from agents.clients import group_caught_up, partitions_of, produce_raw_items, started_producer
+from agents.security import client_options
 from agents.topics import TopicNames, ensure_topics
 from pipeline.config import Settings
 from pipeline.records import RawItem
@@ -142,6 +146,31 @@ class BenchWorker:
             except OSError:
                 time.sleep(0.5)
         raise SystemExit("the worker did not become ready")
+
+    def wait_for_outcomes(self, count: int, timeout: float = 3600) -> None:
+        """Until ``count`` outcome records (stories, duplicate notices, dead letters: one per
+        item) are on their topics, acknowledged. The group's offset commit follows within
+        Faust's commit interval (2.8 s) and is bookkeeping, so throughput is timed to here."""
+        asyncio.run(self._outcomes_reach(count, time.monotonic() + timeout))
+
+    async def _outcomes_reach(self, count: int, deadline: float) -> None:
+        names = TopicNames.for_settings(self.settings)
+        admin = AIOKafkaAdminClient(**client_options(self.settings))
+        consumer = AIOKafkaConsumer(**client_options(self.settings))
+        await admin.start()
+        await consumer.start()
+        try:
+            topics = [names.structured, names.duplicates, names.rejected]
+            partitions = await partitions_of(admin, topics)
+            while sum((await consumer.end_offsets(partitions)).values()) < count:
+                if self.process.poll() is not None:
+                    raise SystemExit(f"the worker died; see {self.log}")
+                if time.monotonic() > deadline:
+                    raise SystemExit("the worker did not finish in time")
+                await asyncio.sleep(0.1)
+        finally:
+            await consumer.stop()
+            await admin.close()
 
     def drain(self, timeout: float = 3600) -> None:
         """Until the group has committed everything (the last hop included)."""

@@ -67,8 +67,21 @@ def band_keys(signature: Signature) -> list[str]:
     """One key per LSH band: stories that share any key are candidates for comparison. A key
     keeps 16 bits of the band's hash, so buckets hold a few stories each at a million stories
     (more candidates to verify, far fewer keys to store)."""
-    rows = signature.reshape(BANDS, ROWS)
-    return [f"{band:x}{zlib.crc32(row.tobytes()) & 0xFFFF:04x}" for band, row in enumerate(rows)]
+    return _band_keys_of_bytes(signature.astype("<u2").tobytes())
+
+
+def stored_band_keys(profile: dict[str, object]) -> list[str]:
+    """The band keys of a profile as ``TextProfile.to_json`` stored it, read straight from
+    the encoded signature: rebuilding the band index decodes nothing else."""
+    return _band_keys_of_bytes(base64.b64decode(str(profile["sig"])))
+
+
+def _band_keys_of_bytes(signature: bytes) -> list[str]:
+    width = ROWS * 2  # bytes per band: ROWS little-endian 16-bit values
+    return [
+        f"{band:x}{zlib.crc32(signature[band * width : (band + 1) * width]) & 0xFFFF:04x}"
+        for band in range(BANDS)
+    ]
 
 
 def jaccard(a: Signature, b: Signature) -> float:

@@ -6,11 +6,13 @@ The real-broker behaviour is in tests/integration.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from unittest.mock import AsyncMock
 
 import orjson
 import pytest
+from faust.types import TP
 
 from agents.app import Newswire, create_app
 from pipeline.config import Settings
@@ -34,7 +36,21 @@ def newswire(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Newswire]:
     built.app.flow_control.resume()
     for name in ("cleaned", "unique", "structured", "latest", "duplicates", "rejected"):
         getattr(built.topics, name).send = AsyncMock()
+    built.app.agents["trends"].channel.send = AsyncMock()
+    # A table keyed by the partitioner asks the producer for partition counts: one here.
+    built.app.producer.key_partition = lambda topic, key: TP(topic, 0)  # type: ignore[method-assign]
     yield built
+
+
+async def settled(newswire: Newswire, stage: str, items: int) -> None:
+    """Wait until the agent of ``stage`` has counted ``items`` outcomes: dedup and publish
+    await a thread (the band index, the model), and their test context stops them on exit."""
+    totals = newswire.metrics.totals
+    for _ in range(500):
+        if sum(n for key, n in totals.items() if key.startswith(f"{stage}.")) >= items:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"the {stage} agent counted {dict(totals)}, not {items} items")
 
 
 def sent(newswire: Newswire, topic: str) -> list[dict[str, object]]:
@@ -70,10 +86,12 @@ async def test_dedup_then_publish(newswire: Newswire) -> None:
     async with newswire.app.agents["dedup"].test_context() as agent:
         for value in cleaned:
             await agent.put(value)
+        await settled(newswire, "dedup", 2)
     (unique,) = sent(newswire, "unique")
     (duplicate,) = sent(newswire, "duplicates")
     async with newswire.app.agents["publish"].test_context() as agent:
         await agent.put(unique["value"])
+        await settled(newswire, "publish", 1)
     (story_record,) = sent(newswire, "structured")
     (latest_record,) = sent(newswire, "latest")
     story = orjson.loads(story_record["value"])  # type: ignore[arg-type]
@@ -93,8 +111,10 @@ async def test_a_replayed_version_is_not_published_twice(newswire: Newswire) -> 
     (cleaned,) = sent(newswire, "cleaned")
     async with newswire.app.agents["dedup"].test_context() as agent:
         await agent.put(cleaned["value"])
+        await settled(newswire, "dedup", 1)
     (unique,) = sent(newswire, "unique")
     async with newswire.app.agents["publish"].test_context() as agent:
         await agent.put(unique["value"])
         await agent.put(unique["value"])  # redelivered after a crash before the commit
+        await settled(newswire, "publish", 2)
     assert len(sent(newswire, "structured")) == 1

@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
+from agents.clients import group_caught_up
 from agents.topics import TopicNames
 from pipeline.chain import item_id_for
 from pipeline.config import Settings
@@ -173,13 +174,16 @@ def test_dedup_state_survives_a_killed_worker(
     kafka: Settings, tmp_path_factory: pytest.TempPathFactory, seed_text: str
 ) -> None:
     """SIGKILL, then a new worker with an empty state folder: it rebuilds the dedup tables
-    from their changelog topics and still knows the story."""
+    from their changelog topics (and the band index from them) and still knows the story,
+    as an exact copy and as a near one."""
     settings = isolated(kafka)
     first_home = tmp_path_factory.mktemp("first")
     worker = start_worker(replace(settings, home=first_home), first_home / "worker.log")
     try:
         original = raw_item(seed_text, source="upi")
         assert worker.collect([original])[original.id].status == "published"
+        # Committed, so that the new worker learns the story from the tables, not a replay.
+        wait_for(lambda: asyncio.run(group_caught_up(settings)), timeout=30)
     finally:
         os.killpg(worker.process.pid, signal.SIGKILL)
         worker.process.wait()
@@ -187,9 +191,12 @@ def test_dedup_state_survives_a_killed_worker(
     restarted = start_worker(replace(settings, home=second_home), second_home / "worker.log")
     try:
         again = raw_item(seed_text, source="other-feed")
-        outcome = restarted.collect([again])[again.id]
-        assert outcome.status == "duplicate"
-        assert outcome.value["reason"] == "exact"
+        near = raw_item(seed_text + "\n\nOur correspondent contributed to this report.", source="b")
+        outcomes = restarted.collect([again, near])
+        assert outcomes[again.id].status == "duplicate"
+        assert outcomes[again.id].value["reason"] == "exact"
+        assert outcomes[near.id].status == "duplicate"
+        assert outcomes[near.id].value["reason"] == "near"
     finally:
         restarted.stop()
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from pipeline.chain import Cleaned, Duplicate, Unique, clean_step, dedup_step
-from pipeline.dedup import DedupConfig, DedupIndex, Sweeper, item_key
+from pipeline.dedup import DedupConfig, DedupIndex, Sweeper, item_key, rebuild_bands
 from pipeline.records import rfc3339
 from tests.conftest import raw_item
 
@@ -224,6 +224,31 @@ def test_expired_stories_leave_every_mapping() -> None:
     mappings = (desk.index.stories, desk.index.keys, desk.index.bands)
     assert [dict(m) for m in mappings] == [{}, {}, {}]
     assert status(desk.deliver(HEADLINE, PARAGRAPHS, guid="g1")) == "new"
+
+
+def test_the_band_index_rebuilt_from_the_stories_is_the_one_kept_as_they_came() -> None:
+    """The worker holds the bands in memory and rebuilds them from the restored stories
+    table: new stories, versions (whose old bands left) and expired stories all agree."""
+    desk = Desk()
+    desk.deliver(HEADLINE, PARAGRAPHS, guid="g1")
+    desk.deliver(HEADLINE, PARAGRAPHS[:3], guid="g1", version="2")
+    for number in range(6):
+        desk.deliver(
+            f"Story number {number} of the day",
+            [f"Text of story {number} here."],
+            after=timedelta(days=8 if number == 0 else 0, minutes=10),
+        )
+    update = desk.deliver("Story number 5 of the day", ["Text of story 5 here.", "More."])
+    assert status(update) == "version"
+    Sweeper(desk.index, timedelta(days=7), batch=10).step(desk.clock + timedelta(hours=1))
+    assert len(desk.index.stories) == 6
+    restored = DedupIndex(stories=dict(desk.index.stories), keys=dict(desk.index.keys))
+    assert rebuild_bands(restored) == 6
+    assert restored.bands and {k: sorted(v) for k, v in restored.bands.items()} == {
+        k: sorted(v) for k, v in desk.index.bands.items()
+    }
+    copy = desk.deliver("Story number 3 of the day", ["Text of story 3 here."], source="b")
+    assert status(copy) == "duplicate:exact"
 
 
 def test_the_sweeper_expires_a_few_stories_at_a_time_and_keeps_fresh_ones() -> None:
