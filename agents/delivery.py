@@ -34,9 +34,20 @@ RECENT_OUTPUT = 5000
 publishes between two offset commits (every 2.8 s)."""
 
 
+PENDING_TABLE_WRITES = 10_000
+"""Table changelog records waiting to be produced before Faust pauses the streams. Its
+default, 100, is reached by a burst of dedup decisions (about six records each); the pause
+then drains it one record per event-loop turn and stopped the whole worker for a moment
+every few seconds."""
+
+
 class IdempotentProducer(Producer):
     """Faust's producer with Kafka's idempotence on: a retry after a broker restart or a
     lost acknowledgement never writes a record twice."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.buffer.max_messages = PENDING_TABLE_WRITES
 
     def _settings_extra(self) -> Mapping[str, Any]:
         return {"acks": "all", "enable_idempotence": True}

@@ -43,6 +43,7 @@ from bench.worker import (
     bench_settings,
     broker_pid,
     cpu_seconds,
+    process_tree,
     produce,
 )
 from pipeline.chain import Published, run_chain
@@ -139,10 +140,14 @@ def streaming(
     with first:
         for helper in helpers:
             helper.__enter__()
-        pids = [first.process.pid, *(helper.process.pid for helper in helpers), broker_pid(base)]
+        tops = [first.process.pid, *(helper.process.pid for helper in helpers)]
+        pids = [*(pid for top in tops for pid in process_tree(top)), broker_pid(base)]
         try:
             used = sum(cpu_seconds(pid) for pid in pids)
             started = time.perf_counter()
+            # Preloaded items start flowing before the worker reports ready: only those
+            # whose outcome comes after the clock started are counted.
+            done_before = first.outcomes() if preload else 0
             if not preload:
                 asyncio.run(produce(settings, items))
             first.wait_for_outcomes(len(items))
@@ -152,7 +157,7 @@ def streaming(
         finally:
             for helper in helpers:
                 helper.__exit__(None, None, None)
-    return Streamed(len(items) / elapsed, used / elapsed, first)
+    return Streamed((len(items) - done_before) / elapsed, used / elapsed, first)
 
 
 def chain_rate(items: list[RawItem], validate: bool) -> float:

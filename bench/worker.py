@@ -28,16 +28,27 @@ from pipeline.records import RawItem
 CHUNK = 5000
 
 
+def process_tree(pid: int) -> list[int]:
+    """A process and its descendants: the worker and its cleaning processes."""
+    children = []
+    for listing in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            children += [int(child) for child in listing.read_text().split()]
+        except OSError:
+            continue
+    return [pid, *(found for child in children for found in process_tree(child))]
+
+
 def rss_mib(pid: int) -> float:
-    """Resident memory of a process in MiB (0 once it is gone)."""
-    try:
-        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
-    except OSError:
-        return 0.0
-    for line in lines:
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    """Resident memory of a process and its descendants in MiB (0 once it is gone)."""
+    total = 0.0
+    for member in process_tree(pid):
+        try:
+            lines = Path(f"/proc/{member}/status").read_text().splitlines()
+        except OSError:
+            continue
+        total += sum(int(line.split()[1]) / 1024 for line in lines if line.startswith("VmRSS:"))
+    return total
 
 
 def cpu_seconds(pid: int | None) -> float:
@@ -147,13 +158,18 @@ class BenchWorker:
                 time.sleep(0.5)
         raise SystemExit("the worker did not become ready")
 
-    def wait_for_outcomes(self, count: int, timeout: float = 3600) -> None:
-        """Until ``count`` outcome records (stories, duplicate notices, dead letters: one per
-        item) are on their topics, acknowledged. The group's offset commit follows within
-        Faust's commit interval (2.8 s) and is bookkeeping, so throughput is timed to here."""
-        asyncio.run(self._outcomes_reach(count, time.monotonic() + timeout))
+    def outcomes(self) -> int:
+        """Outcome records on their topics so far (stories, duplicate notices, dead letters:
+        one per item)."""
+        return asyncio.run(self._count_outcomes(until=0, deadline=0.0))
 
-    async def _outcomes_reach(self, count: int, deadline: float) -> None:
+    def wait_for_outcomes(self, count: int, timeout: float = 3600) -> None:
+        """Until ``count`` outcome records are on their topics, acknowledged. The group's
+        offset commit follows within Faust's commit interval (2.8 s) and is bookkeeping, so
+        throughput is timed to here."""
+        asyncio.run(self._count_outcomes(until=count, deadline=time.monotonic() + timeout))
+
+    async def _count_outcomes(self, until: int, deadline: float) -> int:
         names = TopicNames.for_settings(self.settings)
         admin = AIOKafkaAdminClient(**client_options(self.settings))
         consumer = AIOKafkaConsumer(**client_options(self.settings))
@@ -162,12 +178,13 @@ class BenchWorker:
         try:
             topics = [names.structured, names.duplicates, names.rejected]
             partitions = await partitions_of(admin, topics)
-            while sum((await consumer.end_offsets(partitions)).values()) < count:
+            while (found := int(sum((await consumer.end_offsets(partitions)).values()))) < until:
                 if self.process.poll() is not None:
                     raise SystemExit(f"the worker died; see {self.log}")
                 if time.monotonic() > deadline:
                     raise SystemExit("the worker did not finish in time")
                 await asyncio.sleep(0.1)
+            return found
         finally:
             await consumer.stop()
             await admin.close()

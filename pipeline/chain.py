@@ -194,6 +194,11 @@ def clean_step(data: bytes, max_bytes: int) -> Cleaned | DeadLetter:
     return Cleaned.of(item, article)
 
 
+def clean_many(records: list[bytes], max_bytes: int) -> list[Cleaned | DeadLetter]:
+    """``clean_step`` over a batch of records: one call into a cleaning process."""
+    return [clean_step(data, max_bytes) for data in records]
+
+
 def dedup_step(
     cleaned: Cleaned, index: DedupIndex | None, config: DedupConfig
 ) -> Unique | Duplicate:

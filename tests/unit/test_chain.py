@@ -74,7 +74,7 @@ def test_skip_dedup_publishes_every_copy() -> None:
             b'{"id": 7, "source": "s", "receivedAt": "2024-01-01T00:00:00Z", '
             b'"format": "text", "content": "x"}',
             "decode",
-            "is not of type 'string'",
+            'is not of type "string"',
             "not-raw-item",
         ),
         (
