@@ -187,7 +187,11 @@ def start_worker(
             start_new_session=True,
         )
     worker = WorkerProcess(settings, process, log)
-    worker.wait_ready()
+    try:
+        worker.wait_ready()
+    except BaseException:
+        worker.stop()  # a worker that never got ready must not outlive the test
+        raise
     return worker
 
 
