@@ -36,7 +36,7 @@ publishes between two offset commits (every 2.8 s)."""
 
 PENDING_TABLE_WRITES = 10_000
 """Table changelog records waiting to be produced before Faust pauses the streams. Its
-default, 100, is reached by a burst of dedup decisions (about six records each); the pause
+default, 100, is reached by a burst of dedup decisions (up to seven records each); the pause
 then drains it one record per event-loop turn and stopped the whole worker for a moment
 every few seconds."""
 

@@ -160,13 +160,13 @@ def streaming(
     return Streamed((len(items) - done_before) / elapsed, used / elapsed, first)
 
 
-def chain_rate(items: list[RawItem], validate: bool) -> float:
+def chain_rate(base: Settings, items: list[RawItem]) -> float:
     """Items/s of the stage functions alone (``run_chain`` in this process, enrichment off,
     no Kafka): the CPU work every item needs, whatever carries it."""
     index, config = DedupIndex(), DedupConfig()
     started = time.perf_counter()
     for item in items:
-        run_chain(item.to_json(), index, 1 << 22, validate, config)
+        run_chain(item.to_json(), index, base.max_item_bytes, base.validate_stories, config)
     return len(items) / (time.perf_counter() - started)
 
 
@@ -200,7 +200,13 @@ def plain_loop_rate(base: Settings, items: list[RawItem]) -> float:
                 pending = []
                 for records in batch.values():
                     for record in records:
-                        outcome = run_chain(record.value or b"", index, 1 << 22, True, config)
+                        outcome = run_chain(
+                            record.value or b"",
+                            index,
+                            settings.max_item_bytes,
+                            settings.validate_stories,
+                            config,
+                        )
                         if isinstance(outcome, Published):
                             value = orjson.dumps(outcome.story)
                             key = outcome.story["uri"].encode()
@@ -380,7 +386,7 @@ def main() -> int:
                 ">= 0.5",
             )
         )
-        steps = chain_rate(items, base.validate_stories)
+        steps = chain_rate(base, items)
         rows.append(
             Row(
                 "steps alone: items/s (enrichment off)",
