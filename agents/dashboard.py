@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -22,11 +22,13 @@ from typing import Any
 import faust
 import orjson
 from aiohttp import web
+from faust.types import EventT
 from faust.web import Request, Response, View
 
 from agents.feeds import Feeds
 from agents.logs import never_fatal
 from agents.metrics import ConsumerState, Metrics
+from agents.outbox import Outbox
 from agents.topics import TRENDS_PARTITIONS, TopicNames, bytes_topic
 from pipeline.config import Settings
 
@@ -82,7 +84,8 @@ class Trends:
     """Stories per entity in five-minute windows (a windowed Faust table) and the latest
     stories, fed by the ``trends`` agent."""
 
-    def __init__(self, app: faust.App, settings: Settings) -> None:
+    def __init__(self, app: faust.App, settings: Settings, outbox: Outbox) -> None:
+        self.outbox = outbox
         name = TopicNames.for_settings(settings).trends
         self.topic = bytes_topic(app, name, partitions=TRENDS_PARTITIONS, internal=True)
         self.table = (
@@ -103,20 +106,23 @@ class Trends:
 
         @app.agent(self.topic, name="trends")
         async def trends_agent(stream: faust.StreamT[bytes]) -> None:
-            async for data in stream:
-                summary = orjson.loads(data)
-                keys = set()
-                for kind, name, identity in summary["entities"]:
-                    key = f"{kind}\t{identity}"
-                    keys.add(key)
-                    if len(name) > len(self.names.get(key, "")):
-                        self.names[key] = name
-                for key in keys:
-                    self.table[key] += 1
-                self.latest.appendleft(summary)
+            await outbox.consume(stream, self.count)
+
+    async def count(self, events: Sequence[EventT[bytes]]) -> None:
+        (event,) = events
+        summary = orjson.loads(event.value)
+        keys = set()
+        for kind, name, identity in summary["entities"]:
+            key = f"{kind}\t{identity}"
+            keys.add(key)
+            if len(name) > len(self.names.get(key, "")):
+                self.names[key] = name
+        for key in keys:
+            self.table[key] += 1
+        self.latest.appendleft(summary)
 
     async def note(self, story: dict[str, Any]) -> None:
-        await self.topic.send(value=orjson.dumps(story_summary(story)))
+        await self.outbox.send(self.topic, None, orjson.dumps(story_summary(story)), {})
 
     def top(self, now: float) -> dict[str, list[tuple[str, int]]]:
         """The most mentioned entities of each panel type over the last hour."""

@@ -15,15 +15,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from faust.transport.drivers.aiokafka import Consumer, Producer
 from faust.types import TP
+from faust.types.tuples import FutureMessage
 
+from agents.outbox import note_sent
 from agents.security import client_options
 from pipeline.config import Settings
 
@@ -34,6 +36,9 @@ RECENT_OUTPUT = 5000
 publishes between two offset commits (every 2.8 s)."""
 
 
+STOP_WAIT_S = 10.0
+"""How long a stopping worker waits for the events in hand to be acked."""
+
 PENDING_TABLE_WRITES = 10_000
 """Table changelog records waiting to be produced before Faust pauses the streams. Its
 default, 100, is reached by a burst of dedup decisions (up to seven records each); the pause
@@ -42,15 +47,45 @@ every few seconds."""
 
 
 class IdempotentProducer(Producer):
-    """Faust's producer with Kafka's idempotence on: a retry after a broker restart or a
-    lost acknowledgement never writes a record twice."""
+    """Faust's producer with Kafka's idempotence on (a retry after a broker restart or a lost
+    acknowledgement never writes a record twice) that knows every topic it writes to.
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    aiokafka asks the broker for the metadata of every topic until the first send to a topic
+    it does not know yet; from then on it asks only for the topics it was sent to. A
+    subscription topic created after the start was such a topic: the metadata of the others
+    went missing, so changelog writes (partitioned by the producer) raised and sends waiting
+    for a leader failed. The producer now tracks all its topics from the start, and each new
+    one before its first record.
+    """
+
+    def __init__(self, *args: Any, topics: Callable[[], Iterable[str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.buffer.max_messages = PENDING_TABLE_WRITES
+        self.topics = topics
+        """Every topic the app writes to (its tables' changelogs included)."""
 
     def _settings_extra(self) -> Mapping[str, Any]:
         return {"acks": "all", "enable_idempotence": True}
+
+    async def on_start(self) -> None:
+        await super().on_start()
+        client = self._ensure_producer().client
+        for topic in self.topics():  # some may not exist yet: known once they do
+            client.add_topic(topic)
+
+    async def track(self, topics: Iterable[str]) -> None:
+        """Keep the metadata of ``topics`` beside the others and wait until it is known."""
+        producer = self._ensure_producer()
+        wanted = list(topics)
+        for topic in wanted:  # all added before the refresh runs, so it asks for all
+            producer.client.add_topic(topic)
+        for topic in wanted:
+            await producer.partitions_for(topic)
+
+    def send_soon(self, fut: FutureMessage) -> None:
+        # Table changelog records come this way: they count for the events in hand.
+        note_sent(fut)
+        super().send_soon(fut)
 
 
 class RewindingConsumer(Consumer):
@@ -69,6 +104,25 @@ class RewindingConsumer(Consumer):
     rebalance would be skipped for good: such partitions go back to their beginning.
     """
 
+    stopping = False
+
+    async def on_stop(self) -> None:
+        self.stopping = True
+        await super().on_stop()
+
+    async def wait_empty(self) -> None:
+        """At a rebalance, until every event in hand is acked; when stopping, for a while
+        only: what is still unacked then is left uncommitted and read again after the
+        restart, instead of holding the stop until the worker is killed."""
+        if not self.stopping:
+            await super().wait_empty()
+            return
+        try:
+            await asyncio.wait_for(super().wait_empty(), STOP_WAIT_S)
+        except TimeoutError:
+            log.warning("stopping with unacked events: they are read again after the restart")
+            await self.commit_and_end_transactions()
+
     async def perform_seek(self) -> None:
         self.stop_flow()
         await super().perform_seek()
@@ -81,27 +135,56 @@ class RewindingConsumer(Consumer):
         return committed
 
 
+Verdict = Literal["publish", "replayed", "reroute", "redelivery", "stale"]
+"""What the publish guard says of a decided version: put it out; nothing (the same item's
+version is out everywhere); its subscriptions again (it is known only from the read-back);
+a notice (the version is out for another item); a notice (a newer version is out)."""
+
+
 class PublishedVersions:
-    """The last version published per story uri, forgotten after the retention window."""
+    """Which item put out each version of a story uri, forgotten after the retention window.
+
+    Three memories: the table, written once a version is on every topic it goes to (main feed
+    and subscriptions); the versions of the batch in hand; and the read-back, which knows only
+    that a version reached ``stories.structured``.
+    """
 
     def __init__(self, table: Any, retention: timedelta) -> None:
         self.table, self.retention = table, retention
-        self.recent: dict[bytes, int] = {}
+        self.recent: dict[bytes, dict[str, str]] = {}
+        self.in_hand: dict[bytes, dict[str, str]] = {}
         self.read_back_done = asyncio.Event()
         """Publishing waits for this: streams resume while the read-back may still run."""
         self.read_back_done.set()  # until the first assignment there is nothing to read
         self._last_sweep = time.monotonic()
 
-    def already(self, key: bytes, version: int) -> bool:
-        entry = self.table.get(key)
-        last = max(int(entry[0]) if entry else 0, self.recent.get(key, 0))
-        return last >= version
+    def verdict(self, key: bytes, version: int, item_id: str) -> Verdict:
+        routed = {**_versions(self.table.get(key)), **self.in_hand.get(key, {})}
+        read_back = self.recent.get(key, {})
+        wanted = str(version)
+        out_for = routed.get(wanted, read_back.get(wanted))
+        if out_for is None:
+            newest = max((int(v) for v in [*routed, *read_back]), default=0)
+            return "stale" if newest > version else "publish"
+        if out_for not in ("", item_id):
+            return "redelivery"
+        return "replayed" if wanted in routed else "reroute"
 
-    def remember(self, key: bytes, version: int) -> None:
-        self.table[key] = [version, time.time()]
+    def claim(self, key: bytes, version: int, item_id: str) -> None:
+        """The version goes out in the batch in hand (a replay within it is ``replayed``)."""
+        self.in_hand.setdefault(key, {})[str(version)] = item_id
+
+    def remember(self, key: bytes, version: int, item_id: str) -> None:
+        """The version is on every topic it goes to."""
+        versions = _versions(self.table.get(key)) | {str(version): item_id}
+        newest = max(int(v) for v in versions)
+        self.table[key] = [newest, time.time(), versions]
+        self.in_hand.get(key, {}).pop(str(version), None)
+        if not self.in_hand.get(key, True):
+            del self.in_hand[key]
         if time.monotonic() - self._last_sweep > SWEEP_INTERVAL_S:
             cutoff = time.time() - self.retention.total_seconds()
-            for old in [k for k, (_, at) in self.table.items() if at < cutoff]:
+            for old in [k for k, entry in self.table.items() if entry[1] < cutoff]:
                 del self.table[old]
             self._last_sweep = time.monotonic()
 
@@ -116,8 +199,19 @@ class PublishedVersions:
             self.read_back_done.set()
 
 
-async def recent_versions(settings: Settings, partitions: list[TopicPartition]) -> dict[bytes, int]:
-    """uri -> highest version among the last ``RECENT_OUTPUT`` records of each partition."""
+def _versions(entry: Any) -> dict[str, str]:
+    """version -> item id of a table entry ``[newest, at, versions]``; an entry written before
+    the items were kept knows its newest version only (its item: unknown, "")."""
+    if not entry:
+        return {}
+    return dict(entry[2]) if len(entry) > 2 else {str(entry[0]): ""}
+
+
+async def recent_versions(
+    settings: Settings, partitions: list[TopicPartition]
+) -> dict[bytes, dict[str, str]]:
+    """uri -> version -> the item it was published for, among the last ``RECENT_OUTPUT``
+    records of each partition."""
     consumer = AIOKafkaConsumer(
         **client_options(settings),
         enable_auto_commit=False,
@@ -125,7 +219,7 @@ async def recent_versions(settings: Settings, partitions: list[TopicPartition]) 
         fetch_max_bytes=settings.max_item_bytes * 4,
     )
     await consumer.start()
-    found: dict[bytes, int] = {}
+    found: dict[bytes, dict[str, str]] = {}
     try:
         consumer.assign(partitions)
         ends = await consumer.end_offsets(partitions)
@@ -138,8 +232,9 @@ async def recent_versions(settings: Settings, partitions: list[TopicPartition]) 
                 for record in records:
                     if record.key is None or record.value is None:
                         continue
-                    version = int(orjson.loads(record.value).get("version", 0))
-                    found[record.key] = max(found.get(record.key, 0), version)
+                    story = orjson.loads(record.value)
+                    item_id = str(story.get("newswire", {}).get("itemId", ""))
+                    found.setdefault(record.key, {})[str(story.get("version", 0))] = item_id
     finally:
         await consumer.stop()
     return found

@@ -76,6 +76,12 @@ class Metrics:
             [*labels, "stage", "reason"],
             registry=self.registry,
         )
+        self.send_failures = Counter(
+            "newswire_send_failures_total",
+            "Records the broker did not acknowledge, sent again, by topic.",
+            [*labels, "topic"],
+            registry=self.registry,
+        )
         self.table_entries = Gauge(
             "newswire_table_entries",
             "Entries in a state table held by this worker (read every 30 s).",

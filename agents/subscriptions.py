@@ -8,17 +8,19 @@ rebuilds its in-memory index whenever the table's generation moves on.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import faust
 import orjson
 import yaml
+from faust.types import EventT
 from faust.web import Request, Response, View
 
 from agents.auth import UNAUTHORISED, bearer_allows
 from agents.metrics import Metrics
+from agents.outbox import Outbox
 from agents.topics import (
     TopicNames,
     bytes_topic,
@@ -59,9 +61,15 @@ def load_subscriptions_file(path: Path) -> list[Subscription]:
     return [check_subscription(entry) for entry in entries]
 
 
-def register_subscriptions(app: faust.App, settings: Settings, metrics: Metrics) -> Route:
+def register_subscriptions(
+    app: faust.App,
+    settings: Settings,
+    metrics: Metrics,
+    outbox: Outbox,
+    track: Callable[[list[str]], Awaitable[None]],
+) -> Route:
     """Add the subscription agent, views and start-up load to ``app``; returns the router the
-    publish agent calls for every story."""
+    publish agent calls for every story (``track`` readies the producer for a new topic)."""
     names = TopicNames.for_settings(settings)
     commands = bytes_topic(app, names.subscription_commands, partitions=1, internal=True)
     table = app.GlobalTable("subscriptions", partitions=1, key_type=str)
@@ -75,15 +83,18 @@ def register_subscriptions(app: faust.App, settings: Settings, metrics: Metrics)
         value = orjson.dumps(subscription.filter) if subscription else b"null"
         await (await commands.send(key=name.encode(), value=value))
 
+    async def apply(events: Sequence[EventT[bytes]]) -> None:
+        (event,) = events
+        name, filter_ = cast(bytes, event.key).decode(), orjson.loads(event.value)
+        if filter_ is None:
+            table.pop(name, None)
+        else:
+            table[name] = filter_
+        table[GENERATION] = int(table.get(GENERATION) or 0) + 1
+
     @app.agent(commands, name="subscriptions")
     async def apply_commands(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.events():
-            name, filter_ = event.key.decode(), orjson.loads(event.value)
-            if filter_ is None:
-                table.pop(name, None)
-            else:
-                table[name] = filter_
-            table[GENERATION] = int(table.get(GENERATION) or 0) + 1
+        await outbox.consume(stream, apply)
 
     async def load_configured() -> None:
         if settings.subscriptions_file:
@@ -106,8 +117,10 @@ def register_subscriptions(app: faust.App, settings: Settings, metrics: Metrics)
         for name in index().match(story):
             topic = outputs.get(name)
             if topic is None:
-                topic = outputs[name] = bytes_topic(app, subscription_topic(settings, name))
-            await topic.send(key=story["uri"].encode(), value=value, headers=headers)
+                topic_name = subscription_topic(settings, name)
+                await track([topic_name])
+                topic = outputs[name] = bytes_topic(app, topic_name)
+            await outbox.send(topic, story["uri"].encode(), value, headers)
 
     def refused(request: Request) -> bool:
         return not bearer_allows(request.headers, settings.api_token)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 
@@ -212,17 +212,31 @@ def dedup_step(
     decision = remember(incoming, decide(incoming, index, config), index)
     if decision.status != "duplicate":
         return Unique(cleaned, decision)
+    return duplicate_notice(cleaned, decision.duplicate_of, decision.similarity, decision.reason)
+
+
+def duplicate_notice(
+    cleaned: Cleaned, duplicate_of: str | None, similarity: float | None, reason: str | None
+) -> Duplicate:
+    """The notice that ``cleaned`` is not published, because ``duplicate_of`` already is."""
     notice: dict[str, Any] = {
         "itemId": cleaned.item.id,
-        "duplicateOf": decision.duplicate_of,
-        "similarity": decision.similarity,
-        "reason": decision.reason,
+        "duplicateOf": duplicate_of,
+        "similarity": similarity,
+        "reason": reason,
         "source": cleaned.item.source,
         "detectedAt": rfc3339(utc_now()),
     }
-    if incoming.guid:
-        notice["guid"] = incoming.guid
+    guid = cleaned.article.guid or cleaned.item.guid
+    if guid:
+        notice["guid"] = guid
     return Duplicate(cleaned.item.id, notice)
+
+
+def already_out(unique: Unique, reason: Literal["redelivery", "stale"]) -> Duplicate:
+    """The notice for a decided version that is not published: it is out for another item
+    already (``redelivery``), or a newer version is (``stale``)."""
+    return duplicate_notice(unique.cleaned, unique.decision.uri, 1.0, reason)
 
 
 def publish_step(unique: Unique, enrichment: Enrichment, validate: bool) -> Published | DeadLetter:

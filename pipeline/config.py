@@ -87,6 +87,9 @@ class Settings:
     """When set, ``POST /ingest`` and the subscription API require ``Bearer <token>``."""
     feeds_file: str = ""
     """A YAML or JSON file of feeds the worker (or ``newswire feeds run``) ingests from."""
+    send_timeout_seconds: int = 30
+    """How long a record may wait for the broker's acknowledgement before the worker reports
+    itself unready (it keeps waiting and sending again; nothing is committed meanwhile)."""
     broker_wait_seconds: int = 300
     """How long a starting worker waits for the broker (``/ready`` answers 503 meanwhile)."""
 
@@ -170,6 +173,8 @@ class Settings:
                 )
         if self.clean_processes < 0:
             raise ConfigError("NEWSWIRE_CLEAN_PROCESSES must be 0 or more")
+        if self.send_timeout_seconds < 1:
+            raise ConfigError("NEWSWIRE_SEND_TIMEOUT_SECONDS must be at least 1")
         if self.broker_wait_seconds < 0:
             raise ConfigError("NEWSWIRE_BROKER_WAIT_SECONDS must be 0 or more")
         if self.store not in ("rocksdb://", "memory://"):

@@ -13,6 +13,7 @@ from unittest.mock import AsyncMock
 import orjson
 import pytest
 from faust.types import TP
+from faust.types.tuples import FutureMessage
 
 from agents.app import Newswire, create_app
 from pipeline.config import Settings
@@ -35,11 +36,20 @@ def newswire(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Newswire]:
     built.app.finalize()
     built.app.flow_control.resume()
     for name in ("cleaned", "unique", "structured", "latest", "duplicates", "rejected"):
-        getattr(built.topics, name).send = AsyncMock()
-    built.app.agents["trends"].channel.send = AsyncMock()
+        getattr(built.topics, name).publish_message = acknowledged_publish()
+    built.app.agents["trends"].channel.publish_message = acknowledged_publish()
     # A table keyed by the partitioner asks the producer for partition counts: one here.
     built.app.producer.key_partition = lambda topic, key: TP(topic, 0)  # type: ignore[method-assign]
     yield built
+
+
+def acknowledged_publish() -> AsyncMock:
+    """A topic's publish that records the record and has the broker acknowledge it."""
+
+    async def publish(fut: FutureMessage) -> None:
+        fut.set_result(None)  # type: ignore[arg-type]
+
+    return AsyncMock(side_effect=publish)
 
 
 async def settled(newswire: Newswire, stage: str, items: int) -> None:
@@ -54,8 +64,10 @@ async def settled(newswire: Newswire, stage: str, items: int) -> None:
 
 
 def sent(newswire: Newswire, topic: str) -> list[dict[str, object]]:
-    mock = getattr(newswire.topics, topic).send
-    return [call.kwargs for call in mock.call_args_list]
+    """The records published to ``topic``, as key, value and headers."""
+    mock = getattr(newswire.topics, topic).publish_message
+    messages = [call.args[0].message for call in mock.call_args_list]
+    return [{"key": m.key, "value": m.value, "headers": m.headers} for m in messages]
 
 
 async def test_clean_agent_keys_cleaned_items_by_fingerprint(newswire: Newswire) -> None:
@@ -97,7 +109,7 @@ async def test_dedup_then_publish(newswire: Newswire) -> None:
     story = orjson.loads(story_record["value"])  # type: ignore[arg-type]
     assert validation_error("story", story) is None
     assert story_record["key"] == story["uri"].encode() == latest_record["key"]
-    assert story_record["headers"] == {  # type: ignore[comparison-overlap]
+    assert story_record["headers"] == {
         "content-type": b"application/json",
         "schema": b"newswire.story/1.2.0",
     }

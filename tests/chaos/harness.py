@@ -16,10 +16,11 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from agents.clients import group_caught_up, partitions_of, produce_raw_items, started_producer
 from agents.security import client_options
-from agents.topics import TopicNames
+from agents.topics import TopicNames, subscription_topic
 from pipeline.chain import item_id_for
 from pipeline.config import Settings
 from pipeline.records import RawItem, new_item_id, rfc3339, utc_now
+from pipeline.subscriptions import Subscription, SubscriptionIndex
 
 
 def _word(rng: random.Random) -> str:
@@ -198,6 +199,57 @@ async def committed_offsets(settings: Settings) -> dict[str, int]:
 
 
 @dataclass
+class SubscriptionSpan:
+    """A saved subscription and when it was alive: from its creation (acknowledged by the
+    worker) until its deletion was asked for, if it was."""
+
+    name: str
+    filter: dict[str, object]
+    alive_from: float
+    alive_until: float | None = None
+
+    def alive_at(self, seconds: float) -> bool:
+        # The command reaches every worker's index a moment after the API acknowledged it.
+        settled = self.alive_from + SUBSCRIPTION_SETTLE_S
+        return settled <= seconds and (self.alive_until is None or seconds < self.alive_until)
+
+
+SUBSCRIPTION_SETTLE_S = 3.0
+
+
+def subscription_missing(settings: Settings, spans: list[SubscriptionSpan]) -> list[str]:
+    """Story versions published while a subscription that matches them was alive, yet not
+    on that subscription's topic."""
+    names = TopicNames.for_settings(settings)
+    published = asyncio.run(read_records(settings, names.structured))
+    missing = []
+    for span in spans:
+        index = SubscriptionIndex([Subscription(span.name, dict(span.filter))])
+        topic = subscription_topic(settings, span.name)
+        received = {
+            (story["uri"], story["version"]) for story in asyncio.run(read_all(settings, topic))
+        }
+        for record in published:
+            story = orjson.loads(record.value or b"{}")
+            if not span.alive_at(record.timestamp / 1000) or not index.match(story):
+                continue
+            if (story["uri"], story["version"]) not in received:
+                missing.append(f"{span.name}: {story['uri']} v{story['version']}")
+    return missing
+
+
+def never_retrieved(logs: list[Path]) -> list[str]:
+    """Log lines of a send failure nobody looked at."""
+    return [
+        line
+        for log in logs
+        if log.exists()
+        for line in log.read_text().splitlines()
+        if "exception was never retrieved" in line
+    ]
+
+
+@dataclass
 class Tally:
     items: int
     published: int
@@ -207,6 +259,7 @@ class Tally:
     doubled: list[str]
     wrong: list[str]
     repeated_notices: int
+    subscription_missing: list[str]
 
     def line(self, kills: int, restarts: int, broker_restarts: int) -> str:
         return (
@@ -214,11 +267,12 @@ class Tally:
             f"broker_restarts={broker_restarts} published={self.published} "
             f"duplicates={self.duplicates} dead_letters={self.dead_letters} "
             f"lost={len(self.lost)} doubled={len(self.doubled)} wrong={len(self.wrong)} "
-            f"repeated_notices={self.repeated_notices}"
+            f"repeated_notices={self.repeated_notices} "
+            f"subscription_missing={len(self.subscription_missing)}"
         )
 
 
-def account(settings: Settings, plan: Plan) -> Tally:
+def account(settings: Settings, plan: Plan, spans: list[SubscriptionSpan] | None = None) -> Tally:
     """Every planned item against what the output topics hold."""
     names = TopicNames.for_settings(settings)
     stories = asyncio.run(read_all(settings, names.structured))
@@ -255,4 +309,5 @@ def account(settings: Settings, plan: Plan) -> Tally:
         doubled=doubled,
         wrong=wrong,
         repeated_notices=repeated,
+        subscription_missing=subscription_missing(settings, spans or []),
     )

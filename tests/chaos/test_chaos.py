@@ -12,11 +12,25 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import orjson
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
 
 from agents import localkafka
+from agents.security import client_options
+from agents.topics import TopicNames, ensure_topics
 from pipeline.config import Settings
-from tests.chaos.harness import Plan, Tally, account, drain, plan_items, produce, trace
+from tests.chaos.harness import (
+    Plan,
+    SubscriptionSpan,
+    Tally,
+    account,
+    drain,
+    never_retrieved,
+    plan_items,
+    produce,
+    trace,
+)
 from tests.integration.conftest import WorkerProcess, isolated, start_worker
 
 pytestmark = pytest.mark.kafka
@@ -36,10 +50,24 @@ def report(line: str, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def check(tally: Tally, settings: Settings, plan: Plan, logs: list[Path]) -> None:
-    """No item lost, doubled or with the wrong outcome; else where the first few went."""
+    """No item lost, doubled or with the wrong outcome, no story missing from a subscription,
+    no send failure unseen; else where the first few went."""
     assert not tally.lost, trace(settings, plan, tally.lost[:5], logs)
     assert not tally.doubled, tally.doubled[:5]
     assert not tally.wrong, tally.wrong[:5]
+    assert not tally.subscription_missing, tally.subscription_missing[:5]
+    assert not never_retrieved(logs), never_retrieved(logs)[:3]
+
+
+def subscribe(worker: WorkerProcess, name: str, filter_: dict[str, object]) -> SubscriptionSpan:
+    body = orjson.dumps({"name": name, "filter": filter_})
+    assert worker.call("POST", "/subscriptions", body) == 201
+    return SubscriptionSpan(name, filter_, alive_from=time.time())
+
+
+def unsubscribe(worker: WorkerProcess, span: SubscriptionSpan) -> None:
+    span.alive_until = time.time()
+    assert worker.call("DELETE", f"/subscriptions/{span.name}") == 202
 
 
 def settings_for(kafka: Settings, home: Path) -> Settings:
@@ -58,8 +86,13 @@ def test_kills_and_a_broker_restart_lose_nothing_and_double_nothing(
     log = tmp_path / "worker.log"
     worker = start_worker(settings, log)
     kills = restarts = broker_restarts = 0
+    spans = [subscribe(worker, "early", {"sources": ["agency-1"]})]
     try:
         for number, wave in enumerate(waves[:-1]):
+            if number == 1:
+                spans.append(subscribe(worker, "late", {"sources": ["agency-2"]}))
+            if number == 3:
+                unsubscribe(worker, spans[0])
             asyncio.run(produce(settings, wave))
             time.sleep(rng.uniform(0.2, 2.5))
             os.killpg(worker.process.pid, signal.SIGKILL)
@@ -76,7 +109,7 @@ def test_kills_and_a_broker_restart_lose_nothing_and_double_nothing(
         assert worker.process.poll() is None, "the worker died on its own"
     finally:
         worker.stop()
-    tally = account(settings, plan)
+    tally = account(settings, plan, spans)
     report(tally.line(kills, restarts, broker_restarts), capsys)
     check(tally, settings, plan, [log])
     assert kills == KILLS
@@ -92,6 +125,7 @@ def test_two_workers_one_killed_mid_stream(
     half = len(plan.records) // 2
     first = start_worker(settings, tmp_path / "one.log")
     second: WorkerProcess | None = None
+    spans = [subscribe(first, "all", {})]
     try:
         second = start_worker(other, tmp_path / "two.log")
         asyncio.run(produce(settings, plan.records[:half]))
@@ -105,6 +139,49 @@ def test_two_workers_one_killed_mid_stream(
         first.stop()
         if second is not None:
             second.stop()
-    tally = account(settings, plan)
+    tally = account(settings, plan, spans)
     report("two workers, one killed: " + tally.line(1, 0, 0), capsys)
     check(tally, settings, plan, [tmp_path / "one.log", tmp_path / "two.log"])
+
+
+def test_a_send_that_fails_holds_its_item_back_until_it_is_published_once(
+    kafka: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With stories.structured deleted under the worker, publishing fails: the worker says
+    so on /ready and commits nothing past it; once the topic is back, each item ends once."""
+    settings = replace(settings_for(kafka, tmp_path), send_timeout_seconds=2)
+    structured = TopicNames.for_settings(settings).structured
+    plan = plan_items(ITEMS // 2, SEED + 2)
+    log = tmp_path / "worker.log"
+    worker = start_worker(settings, log)
+    spans = [subscribe(worker, "desk", {"sources": ["agency-0"]})]
+    reasons: list[str] = []
+    try:
+        asyncio.run(delete_topic(settings, structured))
+        asyncio.run(produce(settings, plan.records))
+        deadline = time.monotonic() + 60
+        while not reasons and time.monotonic() < deadline:
+            status, body = worker.get("/ready")
+            if status == 503 and structured in orjson.loads(body).get("reason", ""):
+                reasons.append(orjson.loads(body)["reason"])
+            time.sleep(0.2)
+        asyncio.run(ensure_topics(settings))
+        drain(settings, timeout=max(300.0, ITEMS / 20))
+        assert worker.process.poll() is None, "the worker died"
+        assert worker.get("/ready")[0] == 200
+    finally:
+        worker.stop()
+    tally = account(settings, plan, spans)
+    report("stories.structured deleted under the worker: " + tally.line(0, 0, 0), capsys)
+    check(tally, settings, plan, [log])
+    assert reasons, "the worker never said that publishing failed"
+    assert "failed" in reasons[0]
+
+
+async def delete_topic(settings: Settings, topic: str) -> None:
+    admin = AIOKafkaAdminClient(**client_options(settings))
+    await admin.start()
+    try:
+        await admin.delete_topics([topic])
+    finally:
+        await admin.close()

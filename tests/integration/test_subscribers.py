@@ -1,4 +1,5 @@
-"""What subscribers get: the latest version per story, and saved subscriptions over HTTP."""
+"""What subscribers get: the latest version per story, and saved subscriptions over HTTP on
+the default topology (every story on the main topics and on each subscription it matches)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,19 @@ pytestmark = pytest.mark.kafka
 def subscriber_worker(
     kafka: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[WorkerProcess]:
+    """A worker on the default topology, as a user starts it."""
     home = tmp_path_factory.mktemp("subscribers")
+    settings = replace(isolated(kafka), home=home, partitions=Settings().partitions)
+    running = start_worker(settings, home / "worker.log")
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def compacting_worker(
+    kafka: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[WorkerProcess]:
+    home = tmp_path_factory.mktemp("compacting")
     # One partition, so that the record sent after the versions rolls their segment.
     settings = replace(isolated(kafka), home=home, latest_segment_ms=1000, partitions=1)
     running = start_worker(settings, home / "worker.log")
@@ -52,7 +65,7 @@ def story_text(title: str, *lines: str) -> str:
     return title + "\n\n" + "\n\n".join(lines)
 
 
-def test_stories_latest_keeps_only_the_newest_version(subscriber_worker: WorkerProcess) -> None:
+def test_stories_latest_keeps_only_the_newest_version(compacting_worker: WorkerProcess) -> None:
     guid = uuid.uuid4().hex
     versions = [
         raw_item(
@@ -68,16 +81,16 @@ def test_stories_latest_keeps_only_the_newest_version(subscriber_worker: WorkerP
         for n in (1, 2, 3)
     ]
     for version in versions:
-        assert subscriber_worker.collect([version])[version.id].status == "published"
+        assert compacting_worker.collect([version])[version.id].status == "published"
     time.sleep(1.5)  # past segment.ms, so the next record rolls the segment for the cleaner
     other = raw_item(story_text(f"Unrelated story {guid}", "Something else happened."))
-    subscriber_worker.collect([other])
-    latest = TopicNames.for_settings(subscriber_worker.settings).latest
+    compacting_worker.collect([other])
+    latest = TopicNames.for_settings(compacting_worker.settings).latest
 
     def only_newest() -> bool:
         mine = [
             s
-            for s in topic_records(subscriber_worker.settings, latest)
+            for s in topic_records(compacting_worker.settings, latest)
             if s["newswire"]["itemId"] in {v.id for v in versions}
         ]
         return [s["version"] for s in mine] == ["3"]
@@ -90,6 +103,59 @@ def test_a_bad_subscription_is_refused_with_the_reason(subscriber_worker: Worker
         subscriber_worker, "POST", "/subscriptions", {"name": "x", "filter": {"colour": ["red"]}}
     )
     assert status == 400 and "unknown filter fields: colour" in body["error"]
+
+
+def test_saved_subscriptions_get_every_story_the_main_topics_get(
+    subscriber_worker: WorkerProcess,
+) -> None:
+    settings = subscriber_worker.settings
+    marker = uuid.uuid4().hex[:8]
+    filters = {
+        f"by-people-{marker}": {"places": ["BY"], "entityTypes": ["person"]},
+        f"by-all-{marker}": {"places": ["BY"]},
+    }
+    for name, filter_ in filters.items():
+        assert (
+            request(subscriber_worker, "POST", "/subscriptions", {"name": name, "filter": filter_})[
+                0
+            ]
+            == 201
+        )
+    for name in filters:
+        wait_for(
+            lambda name=name: request(subscriber_worker, "GET", f"/subscriptions/{name}")[0] == 200
+        )
+    time.sleep(5)  # as the user did: the stories come a little after the subscriptions
+    items = [
+        raw_item(
+            story_text(
+                f"Belarus opposition leader freed {marker}",
+                "Sviatlana Tsikhanouskaya said in Minsk, Belarus, on Monday that "
+                "Ales Bialiatski had been released.",
+            )
+        ),
+        raw_item(
+            story_text(
+                f"Lukashenko meets Chinese envoy {marker}",
+                "Alexander Lukashenko received Wang Yi in Minsk, the capital of Belarus, "
+                "on Tuesday to discuss trade.",
+            )
+        ),
+    ]
+    outcomes = subscriber_worker.collect(items)
+    assert {item.id: outcomes[item.id].status for item in items} == {
+        item.id: "published" for item in items
+    }
+    ids = {item.id for item in items}
+    names = TopicNames.for_settings(settings)
+    for topic in (names.structured, names.latest):
+        on_topic = [s["newswire"]["itemId"] for s in topic_records(settings, topic)]
+        assert sorted(i for i in on_topic if i in ids) == sorted(ids), topic
+    for name in filters:
+        topic = subscription_topic(settings, name)
+        on_topic = [s["newswire"]["itemId"] for s in topic_records(settings, topic)]
+        assert sorted(on_topic) == sorted(ids), name
+    assert "exception was never retrieved" not in subscriber_worker.log.read_text()
 
 
 def test_a_subscription_made_over_http_gets_matching_stories_and_survives_a_restart(

@@ -1,0 +1,66 @@
+"""What every stage writes: the app's topics, the headers of its records, and dead letters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import faust
+import orjson
+
+from agents.logs import item_event
+from agents.metrics import Metrics
+from agents.outbox import Outbox
+from agents.topics import DEDUP_PARTITIONS, TopicNames, bytes_topic
+from pipeline.chain import DeadLetter
+from pipeline.config import Settings
+from pipeline.validation import SchemaName, schema_header
+
+JSON = b"application/json"
+
+
+def headers(schema: SchemaName | None) -> dict[str, bytes]:
+    """The headers of every record we write: content type and, for public records, schema."""
+    found = {"content-type": JSON}
+    if schema is not None:
+        found["schema"] = schema_header(schema).encode()
+    return found
+
+
+@dataclass(frozen=True)
+class Topics:
+    raw: faust.TopicT
+    cleaned: faust.TopicT
+    unique: faust.TopicT
+    structured: faust.TopicT
+    latest: faust.TopicT
+    duplicates: faust.TopicT
+    rejected: faust.TopicT
+
+
+def declare_topics(app: faust.App, settings: Settings) -> Topics:
+    names = TopicNames.for_settings(settings)
+
+    def topic(name: str, partitions: int = settings.partitions, **extra: Any) -> faust.TopicT:
+        return bytes_topic(app, name, partitions=partitions, **extra)
+
+    return Topics(
+        raw=topic(names.raw),
+        cleaned=topic(names.cleaned, partitions=DEDUP_PARTITIONS, internal=True),
+        unique=topic(names.unique, internal=True),
+        structured=topic(names.structured),
+        latest=topic(names.latest, compacting=True),
+        duplicates=topic(names.duplicates),
+        rejected=topic(names.rejected),
+    )
+
+
+async def reject(topics: Topics, outbox: Outbox, metrics: Metrics, dead: DeadLetter) -> None:
+    """A dead letter on ``wire.rejected``, counted and logged with its stage and reason."""
+    stage = dead.letter["stage"]
+    metrics.count(stage, "rejected")
+    metrics.rejections.labels(metrics.worker, stage, dead.letter["code"]).inc()
+    await outbox.send(
+        topics.rejected, dead.item_id.encode(), orjson.dumps(dead.letter), headers("dead-letter")
+    )
+    item_event("rejected", itemId=dead.item_id, stage=stage, reason=dead.letter["reason"])
