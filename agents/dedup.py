@@ -19,7 +19,6 @@ from agents.output import Topics, headers
 from agents.topics import DEDUP_PARTITIONS
 from pipeline.chain import Cleaned, Duplicate, dedup_step
 from pipeline.dedup import DedupConfig, DedupIndex, Sweeper, rebuild_bands
-from pipeline.records import utc_now
 
 TABLE_SIZE_INTERVAL_S = 30.0
 
@@ -43,8 +42,8 @@ def register_dedup(
         # Events come once the tables are restored: the band index follows them.
         await bands.refresh(index)
         # Tables change only inside stream iteration, so expiry runs here, a few stories
-        # per item.
-        sweeper.step(utc_now())
+        # per item, at event time.
+        sweeper.step(index.now())
         started = time.perf_counter()
         result = dedup_step(Cleaned.from_json(event.value), index, config)
         metrics.time_stage("dedup", time.perf_counter() - started)

@@ -82,7 +82,7 @@ def measure(size: int, config: DedupConfig) -> tuple[float, float, float, float,
     for number in range(size):
         when = START + timedelta(seconds=window * number / size)
         incoming = synthetic(rng, number, when)
-        remember(incoming, decide(incoming, index, config), index)
+        remember(incoming, decide(incoming, index, config), index, config)
         if number % max(1, size // PROBES) == 0:
             stored.append(incoming)
     filled = time.perf_counter() - started

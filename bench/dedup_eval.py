@@ -1,7 +1,8 @@
 """A labelled dedup evaluation set built from Wikinews, and the scores of the dedup stage on it.
 
-Usage: python -m bench.dedup_eval [WIKINEWS_JSONL] [--seed N]
-(default: ../shared/data/wikinews/wikinews_2019_2020.jsonl)
+Usage: python -m bench.dedup_eval [WIKINEWS_JSONL] [--seed N] [--reuters JSONL]
+(default: ../shared/data/wikinews/wikinews_2019_2020.jsonl; the Reuters dev set, scored on
+the labelled pairs of ``bench/reuters_dedup.py``, from ../shared/data/reuters-dev)
 
 Each Wikinews article becomes a group of wire items, in delivery order, each labelled with
 what a desk would call it:
@@ -30,11 +31,13 @@ import sys
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import orjson
 
 from bench.common import wikinews_parser, wikinews_rows
+from bench.reuters_dedup import PAIRS, REUTERS, score_pairs
 from pipeline.chain import Cleaned, DeadLetter, Duplicate, Published, clean_step, run_chain
 from pipeline.dedup import DedupConfig, DedupIndex
 from pipeline.records import RawItem, rfc3339
@@ -267,7 +270,14 @@ def margins(stream: list[Labelled]) -> tuple[float, float, float]:
 def main() -> int:
     parser = wikinews_parser("Dedup precision and recall on a labelled set built from Wikinews.")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--reuters", type=Path, default=REUTERS, help="the Reuters dev set")
     args = parser.parse_args()
+    if args.reuters.exists():
+        for line in score_pairs(args.reuters, PAIRS, DedupConfig()).lines():
+            print(line)
+        print()
+    else:
+        print(f"Reuters dev set absent at {args.reuters}: its figures are skipped\n")
     articles = wikinews_rows(args.data)
     seed = args.seed
     stream = build(articles, seed)

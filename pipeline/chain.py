@@ -23,6 +23,7 @@ from pipeline.dedup import (
     story_uri,
 )
 from pipeline.enrich import EnrichMany, no_enrichment
+from pipeline.evidence import lead_figures, lead_names
 from pipeline.publish import build_story, check_story
 from pipeline.records import (
     Article,
@@ -96,6 +97,8 @@ class Cleaned:
             or normalise_timestamp(article.updated)
             or received,
             received=item.received,
+            names=lead_names(article.headline, article.paragraphs[0]),
+            lead_figures=lead_figures(article.headline, article.paragraphs[0]),
         )
 
 
@@ -202,14 +205,16 @@ def clean_many(records: list[bytes], max_bytes: int) -> list[Cleaned | DeadLette
 def dedup_step(
     cleaned: Cleaned, index: DedupIndex | None, config: DedupConfig
 ) -> Unique | Duplicate:
-    """Decide new story, new version or duplicate (None: dedup skipped, every item is new)."""
+    """Decide new story, new version or duplicate (None: dedup skipped, every item is new),
+    at event time: the index's clock moves to the item's ``receivedAt`` first."""
     incoming = cleaned.incoming()
     if index is None:
         decision = Decision(
             "new", story_uri(incoming.fingerprint), 1, incoming.fingerprint, incoming.created
         )
         return Unique(cleaned, decision)
-    decision = remember(incoming, decide(incoming, index, config), index)
+    index.advance(incoming.received)
+    decision = remember(incoming, decide(incoming, index, config), index, config)
     if decision.status != "duplicate":
         return Unique(cleaned, decision)
     return duplicate_notice(cleaned, decision.duplicate_of, decision.similarity, decision.reason)

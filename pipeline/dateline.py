@@ -51,7 +51,11 @@ _WITH_AGENCY = re.compile(
 _STANDALONE = re.compile(
     rf"^(?:{_PLACE}(?:,\s*(?P<date>{_DAY}))?\s*|(?P<day>{_DAY})\s*)?(?:{_AGENCY})?\s*$"
 )
-_PLACE_ONLY = re.compile(rf"^{_PLACE}(?:,\s*(?P<date>{_DAY}))?\s*(?:--|—|–)\s*")
+# Without an agency, a lone hyphen counts only after a date and before a space ("TOKYO,
+# March 30 - Prime"), so that "LONDON-based" and "U.S. - Japan talks" stay the text they are.
+_PLACE_ONLY = re.compile(
+    rf"^{_PLACE}(?:,\s*(?P<date>{_DAY})\s*-(?=\s)|(?:,\s*(?P<day2>{_DAY}))?\s*(?:--|—|–))\s*"
+)
 _FULL_DATE = re.compile(
     rf"^(?:{_WEEKDAY},?\s+)?(?P<month>{_MONTH})\s+(?P<day>\d{{1,2}}),?\s+(?P<year>\d{{4}})$"
 )
@@ -93,7 +97,7 @@ def parse_dateline(paragraph: str, received: datetime) -> tuple[Dateline, str] |
 
 
 def _dateline(text: str, groups: dict[str, str | None], received: datetime) -> Dateline:
-    named_day = groups.get("date") or groups.get("day")
+    named_day = groups.get("date") or groups.get("day") or groups.get("day2")
     place = groups.get("place")
     return Dateline(
         text=text,

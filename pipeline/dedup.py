@@ -8,15 +8,16 @@ The rules, checked in this order:
    content or a newer version is a **new version** of that story.
 2. **Exact duplicate**: the same normalised headline and body as any story or version (any
    source, any guid): dropped, naming the story.
-3. **Same headline or same lead** (update markers aside) from the same source within the
-   version window, with the figures agreeing unless an update is marked: a **new version**
-   (a rewrite).
-4. **Near match** among the stories the LSH index proposes (MinHash estimate, verified, with
-   the figures in the two texts agreeing unless an update is marked):
-   - same source, within the version window: a **new version** (an update, write-thru,
-     correction or extension of the earlier text);
-   - another source, containment over the threshold: a **near duplicate**, dropped
-     (policy ``drop``) or published as its own story linked to the first (``link``).
+3. **Same headline or same lead** (update markers aside) from the same source, or a **near
+   match** of the same source among the stories the LSH index proposes, is a **new version**
+   (a rewrite, update, write-thru, correction or extension) only on the evidence of
+   ``Evidence.links``: the leads name the same subject, and, unless an update or correction
+   is marked, the figures of each lead are in the other text, the figures of the two texts
+   agree, and the two are hours apart, or the later is a near-verbatim repeat. A templated
+   report of another issuer, amount or day is a new story.
+4. **Near match** of another source, containment over the threshold and the figures agreeing:
+   a **near duplicate**, dropped (policy ``drop``) or published as its own story linked to
+   the first (``link``).
 5. Otherwise a **new story**.
 
 The stories and their lookup keys are held in two mappings that are Faust tables
@@ -38,6 +39,7 @@ from typing import Any, Literal
 
 import orjson
 
+from pipeline.evidence import lead_figures_missing, names_agree, share_ticker
 from pipeline.similarity import (
     TextProfile,
     band_keys,
@@ -53,11 +55,19 @@ MAX_SINGLE_HIT_CANDIDATES = 8
 Status = Literal["new", "version", "duplicate"]
 Reason = Literal["redelivery", "stale", "exact", "near"]
 
-# Wire update markers, in the capitals agencies use, in a headline or opening paragraph.
+# Wire update markers as agencies set them: a slug opening the headline ("UPDATE 2-",
+# "CORRECTED - ", "(REFILE)"), a note in parentheses ("(Adds quotes)", "(CORRECTS figure)"),
+# or an opening that says so. A marker word inside an all-capitals headline ("FED ADDS
+# RESERVES") is a headline word, not a marker.
+_MARKER_WORDS = (
+    r"UPDATE(?:\s*\d+)?|UPDATED|UPDATES|WRITETHRU|WRITE-THRU|WRITETHROUGH|CORRECTED|CORRECTION"
+    r"|CORRECTS|REFILE|REFILED|RECASTS?|ADDS|NEW\s+LEAD|TOP\s+WRITETHRU|\d+(?:ST|ND|RD|TH)\s+LD"
+    r"(?:-WRITETHRU)?"
+)
 _UPDATE_MARKER = re.compile(
-    r"\b(?:UPDATE(?:\s*\d+)?|UPDATED|WRITETHRU|WRITE-THRU|WRITETHROUGH|CORRECTED|CORRECTION"
-    r"|CORRECTS|REFILE|REFILED|RECASTS|ADDS|ADVISORY|NEW LEAD|TOP WRITETHRU)\b"
-    r"|^(?:Correction|Corrected|Updated|Update)\b"
+    rf"^\s*\(?(?:{_MARKER_WORDS})\)?\s*[-:–—]+\s*|^\s*\((?:{_MARKER_WORDS})\)\s*"
+    rf"|\((?:{_MARKER_WORDS})\b[^)]*\)|^(?:Correction|Corrected|Updated|Update)\b",
+    re.IGNORECASE,
 )
 
 
@@ -69,6 +79,11 @@ class DedupConfig:
     """Containment from which the same source's story is an earlier version."""
     rewrite_threshold: float = 0.3
     """Containment an unmarked rewrite under the same headline or lead must still keep."""
+    repeat_threshold: float = 0.85
+    """Containment from which an unmarked text is a repeat of the story, however many hours
+    after it (within the version window)."""
+    rewrite_window: timedelta = timedelta(hours=16)
+    """How long after a story an unmarked rewrite that is not a repeat may follow it."""
     policy: Literal["drop", "link"] = "drop"
     version_window: timedelta = timedelta(hours=72)
     retention: timedelta = timedelta(days=7)
@@ -88,6 +103,18 @@ class DedupIndex:
     stories: MutableMapping[str, dict[str, Any]] = field(default_factory=dict)
     keys: MutableMapping[str, str] = field(default_factory=dict)
     bands: dict[str, list[str]] = field(default_factory=dict)
+    newest_received: float = 0.0
+    """The stream's own clock: the newest ``receivedAt`` seen (in memory; after a restart the
+    newest story's, from ``rebuild_bands``)."""
+
+    def now(self) -> datetime:
+        """Event time: the newest ``receivedAt`` seen, never ahead of the wall clock. Retention
+        and windows run on it, so an archive replayed months later decides as it did then,
+        in the worker and in ``newswire process`` alike."""
+        return min(datetime.fromtimestamp(self.newest_received, UTC), datetime.now(UTC))
+
+    def advance(self, received: datetime) -> None:
+        self.newest_received = max(self.newest_received, received.timestamp())
 
 
 @dataclass
@@ -102,6 +129,11 @@ class StoryRecord:
     seen: float
     profile: TextProfile
     keys: list[str]
+    names: tuple[str, ...] = ()
+    lead_figures: tuple[str, ...] = ()
+    """Who the last version's lead names and which figures it gives (``pipeline.evidence``)."""
+    headline: tuple[str, ...] = ()
+    """The last version's headline words, update markers aside."""
 
     @property
     def uri(self) -> str:
@@ -116,6 +148,9 @@ class StoryRecord:
             "seen": round(self.seen, 1),
             **self.profile.to_json(),
             "keys": self.keys,
+            "nm": list(self.names),
+            "lf": list(self.lead_figures),
+            "hw": list(self.headline),
         }
 
     @classmethod
@@ -129,6 +164,9 @@ class StoryRecord:
             value["seen"],
             TextProfile.from_json(value),
             list(value["keys"]),
+            tuple(value.get("nm", ())),
+            tuple(value.get("lf", ())),
+            tuple(value.get("hw", ())),
         )
 
 
@@ -146,6 +184,118 @@ class Incoming:
     opening: str
     created: str
     received: datetime
+    names: tuple[str, ...] = ()
+    lead_figures: tuple[str, ...] = ()
+
+
+REFILE_HEADLINE_OVERLAP = 0.7
+"""Share of headline words a company's refile keeps ("3RD QTR NET" and "3RD QTR NET SEPT")."""
+TABULAR_FIGURES = 0.15
+"""Distinct figures per distinct word 3-gram from which a text is a table (prose: under
+0.07; results and supply tables: 0.19 and more)."""
+
+
+def headline_words(headline: str) -> tuple[str, ...]:
+    return tuple(normalised_words(_UPDATE_MARKER.sub(" ", headline)))
+
+
+def _overlap(a: tuple[str, ...], b: tuple[str, ...]) -> float:
+    small, large = sorted((set(a), set(b)), key=len)
+    return len(small & large) / len(small) if small else 0.0
+
+
+def _tabular(profile: TextProfile) -> bool:
+    return len(profile.numbers) >= TABULAR_FIGURES * max(profile.size, 1)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What links an item to an earlier story of its source, so a reader sees what decided."""
+
+    similarity: float
+    marked: bool
+    """An update or correction is marked in the headline or lead."""
+    same_subject: bool
+    same_ticker: bool
+    """Both leads name the same ticker: the one company, beyond doubt."""
+    same_headline: bool
+    """The two carry the same headline, update markers aside."""
+    headline_overlap: float
+    """Share of the shorter headline's words in the other."""
+    tabular: bool
+    """Either text is a table (results, supply and demand, rates): mostly figures."""
+    lead_figures_missing: int
+    """Figures of one lead the other text lacks."""
+    figures: bool
+    hours_apart: float
+
+    @classmethod
+    def between(
+        cls, incoming: Incoming, record: StoryRecord, similarity: float, same_headline: bool
+    ) -> Evidence:
+        seen = datetime.fromtimestamp(record.seen, UTC)
+        marked = marks_update(incoming.headline, incoming.opening)
+        return cls(
+            similarity=round(similarity, 3),
+            marked=marked,
+            same_subject=names_agree(incoming.names, record.names, by_tickers=not marked),
+            same_ticker=share_ticker(incoming.names, record.names),
+            same_headline=same_headline,
+            headline_overlap=round(_overlap(headline_words(incoming.headline), record.headline), 2),
+            tabular=_tabular(incoming.profile) or _tabular(record.profile),
+            lead_figures_missing=lead_figures_missing(
+                incoming.lead_figures,
+                incoming.profile.numbers,
+                record.lead_figures,
+                record.profile.numbers,
+            ),
+            figures=numbers_agree(incoming.profile.numbers, record.profile.numbers),
+            hours_apart=round(abs((incoming.received - seen).total_seconds()) / 3600, 1),
+        )
+
+    def links(self, config: DedupConfig) -> bool:
+        """A version of that story, on this evidence, in this order:
+
+        - the leads must name the same subject;
+        - a company's refile (same ticker, its headline kept, hours later) is one, whatever
+          its figures;
+        - a marked update or correction is one;
+        - a table otherwise only under a headline that keeps every word of the other's:
+          tables of one template share their words and many of their figures;
+        - otherwise the figures must agree (the texts', and the leads' but for one in a
+          near-verbatim text or under the same ticker: an unmarked correction), and the two
+          be hours apart, or the later a near-verbatim repeat. Another issuer's or day's
+          report differs in more figures, or comes a day later.
+        """
+        if not self.same_subject:
+            return False
+        soon = self.hours_apart <= config.rewrite_window.total_seconds() / 3600
+        kept_headline = self.same_headline or self.headline_overlap >= REFILE_HEADLINE_OVERLAP
+        if self.same_ticker and kept_headline and soon:
+            return True
+        if self.marked:
+            return True
+        if self.tabular and self.headline_overlap < 1:
+            return False
+        repeat = self.similarity >= config.repeat_threshold
+        lead_agrees = self.lead_figures_missing == 0 or (
+            soon and (repeat or self.same_ticker) and self.lead_figures_missing == 1
+        )
+        return lead_agrees and self.figures and (soon or repeat)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "similarity": self.similarity,
+            "marked": self.marked,
+            "sameSubject": self.same_subject,
+            "sameTicker": self.same_ticker,
+            "sameHeadline": self.same_headline,
+            "headlineOverlap": self.headline_overlap,
+            "tabular": self.tabular,
+            "leadFiguresMissing": self.lead_figures_missing,
+            "figures": self.figures,
+            "hoursApart": self.hours_apart,
+        }
 
 
 @dataclass(frozen=True)
@@ -159,22 +309,24 @@ class Decision:
     reason: Reason | None = None
     version_of: str | None = None
     duplicate_of: str | None = None
+    evidence: dict[str, Any] | None = None
+    """For a version found by its content: ``Evidence.to_json``."""
     replay: bool = False
     """The item was decided before (a redelivery after a crash): the same decision again."""
 
     def encode(self) -> str:
         return orjson.dumps(
             [self.status, self.uri, self.version, self.fingerprint, self.first_created,
-             self.similarity, self.reason, self.version_of, self.duplicate_of]
+             self.similarity, self.reason, self.version_of, self.duplicate_of, self.evidence]
         ).decode()  # fmt: skip
 
     @classmethod
     def decode(cls, text: str) -> Decision:
         status, uri, version, fingerprint, first_created, *rest = orjson.loads(text)
-        similarity, reason, version_of, duplicate_of = rest
+        similarity, reason, version_of, duplicate_of, *evidence = rest
         return cls(
-            status, uri, version, fingerprint, first_created,
-            similarity, reason, version_of, duplicate_of, replay=True,
+            status, uri, version, fingerprint, first_created, similarity, reason,
+            version_of, duplicate_of, evidence[0] if evidence else None, replay=True,
         )  # fmt: skip
 
 
@@ -214,7 +366,7 @@ def guid_key(source: str, guid: str) -> str:
 def rewrite_keys(incoming: Incoming) -> list[str]:
     """The same source's story under the same headline, or opening with the same words (an
     update keeps its lead), update markers aside."""
-    headline = normalised_words(_UPDATE_MARKER.sub(" ", incoming.headline))
+    headline = headline_words(incoming.headline)
     lead = normalised_words(_UPDATE_MARKER.sub(" ", incoming.opening))[:LEAD_WORDS]
     return [_hashed("h", incoming.source, *headline), _hashed("l", incoming.source, *lead)]
 
@@ -243,6 +395,26 @@ def _remove_from_list(mapping: MutableMapping[str, list[str]], key: str, value: 
 def _record(index: DedupIndex, story_id: str | None) -> StoryRecord | None:
     value = index.stories.get(story_id) if story_id else None
     return StoryRecord.from_json(story_id, value) if story_id and value else None
+
+
+def _live(index: DedupIndex, story_id: str | None, config: DedupConfig) -> StoryRecord | None:
+    """The story, unless its last version is older than the retention window in event time:
+    an expired story counts as forgotten whether or not the sweeper has removed it yet, so
+    decisions never depend on how far the sweep has come."""
+    record = _record(index, story_id)
+    cutoff = (index.now() - config.retention).timestamp()
+    return record if record is not None and record.seen >= cutoff else None
+
+
+def new_story_id(fingerprint: str, received: datetime, retention: timedelta) -> str:
+    """A new story's id: its first text's fingerprint and the retention period it came in, so
+    that a copy arriving after the story was forgotten is a story of its own, under its own
+    uri, never a second "version 1" of a uri already published."""
+    return _story_id(fingerprint, int(received.timestamp() // retention.total_seconds()))
+
+
+def _story_id(fingerprint: str, period: int) -> str:
+    return hashlib.blake2b(f"{fingerprint}:{period}".encode(), digest_size=8).hexdigest()
 
 
 def _similarity(incoming: Incoming, record: StoryRecord) -> float:
@@ -276,7 +448,9 @@ def _duplicate(
     )
 
 
-def _next_version(record: StoryRecord, incoming: Incoming, similarity: float) -> Decision:
+def _next_version(
+    record: StoryRecord, incoming: Incoming, similarity: float, evidence: Evidence | None = None
+) -> Decision:
     return Decision(
         "version",
         record.uri,
@@ -285,6 +459,7 @@ def _next_version(record: StoryRecord, incoming: Incoming, similarity: float) ->
         record.first_created,
         similarity=round(similarity, 3),
         version_of=record.uri,
+        evidence=evidence.to_json() if evidence else None,
     )
 
 
@@ -300,22 +475,27 @@ def _by_guid(record: StoryRecord, incoming: Incoming, index: DedupIndex) -> Deci
 def _same_source_rewrite(
     incoming: Incoming, index: DedupIndex, config: DedupConfig
 ) -> Decision | None:
-    """A recent story of the same source under the same headline or with the same lead: a
-    rewrite, when an update is marked, or the text mostly stays and the figures agree."""
-    for key in rewrite_keys(incoming):
-        record = _record(index, index.keys.get(key))
+    """A recent story of the same source under the same headline or with the same lead that
+    the evidence links to the item."""
+    headline_key, lead_key = rewrite_keys(incoming)
+    for key in (headline_key, lead_key):
+        record = _live(index, index.keys.get(key), config)
         if record is None or not _recent(record, incoming, config):
             continue
         score = _similarity(incoming, record)
-        if marks_update(incoming.headline, incoming.opening) or (
-            score >= config.rewrite_threshold
-            and numbers_agree(incoming.profile.numbers, record.profile.numbers)
-        ):
-            return _next_version(record, incoming, score)
+        evidence = Evidence.between(incoming, record, score, same_headline=key == headline_key)
+        # The same opening words are themselves the overlap a cut or an extension keeps
+        # (containment says little between a first take and the full text); the same
+        # headline alone is what templated reports share, so the texts must overlap too.
+        overlap = evidence.marked or key == lead_key or score >= config.rewrite_threshold
+        if overlap and evidence.links(config):
+            return _next_version(record, incoming, score, evidence)
     return None
 
 
-def _candidates(incoming: Incoming, index: DedupIndex) -> list[tuple[float, StoryRecord]]:
+def _candidates(
+    incoming: Incoming, index: DedupIndex, config: DedupConfig
+) -> list[tuple[float, StoryRecord]]:
     """Stories sharing an LSH band, as (containment, record), most similar first.
 
     Band buckets fill up as the index grows (16-bit keys), so when they propose many stories
@@ -331,24 +511,24 @@ def _candidates(incoming: Incoming, index: DedupIndex) -> list[tuple[float, Stor
     )
     found = []
     for story_id in ids:
-        record = _record(index, story_id)
+        record = _live(index, story_id, config)
         if record is not None and (score := _similarity(incoming, record)) > 0:
             found.append((score, record))
     return sorted(found, key=lambda entry: entry[0], reverse=True)
 
 
 def _near_match(incoming: Incoming, index: DedupIndex, config: DedupConfig) -> Decision | None:
-    update = marks_update(incoming.headline, incoming.opening)
-    for score, record in _candidates(incoming, index):
-        figures_agree = numbers_agree(incoming.profile.numbers, record.profile.numbers)
+    for score, record in _candidates(incoming, index, config):
         if record.source == incoming.source:
-            if (
-                score >= config.version_threshold
-                and _recent(record, incoming, config)
-                and (update or figures_agree)
-            ):
-                return _next_version(record, incoming, score)
-        elif score >= config.near_threshold and figures_agree:
+            if score >= config.rewrite_threshold and _recent(record, incoming, config):
+                evidence = Evidence.between(incoming, record, score, same_headline=False)
+                # Below the version threshold only the same company's own copy.
+                enough = score >= config.version_threshold or evidence.same_ticker
+                if enough and evidence.links(config):
+                    return _next_version(record, incoming, score, evidence)
+        elif score >= config.near_threshold and numbers_agree(
+            incoming.profile.numbers, record.profile.numbers
+        ):
             if config.policy == "drop":
                 return _duplicate(record, incoming, "near", score)
             return Decision(
@@ -365,25 +545,29 @@ def _near_match(incoming: Incoming, index: DedupIndex, config: DedupConfig) -> D
 
 
 def decide(incoming: Incoming, index: DedupIndex, config: DedupConfig) -> Decision:
-    """Decide what ``incoming`` is; does not change the index (``remember`` does)."""
+    """Decide what ``incoming`` is, at the index's event time; does not change the index
+    (``remember`` does)."""
     decided = index.keys.get(item_key(incoming.item_id))
     if decided is not None:
         return Decision.decode(decided)
     if incoming.guid:
-        record = _record(index, index.keys.get(guid_key(incoming.source, incoming.guid)))
+        record = _live(index, index.keys.get(guid_key(incoming.source, incoming.guid)), config)
         if record is not None:
             return _by_guid(record, incoming, index)
-    # A story's id is its first text's fingerprint: found by id too if its key was lost.
-    record = _record(index, index.keys.get(fingerprint_key(incoming.fingerprint))) or _record(
-        index, incoming.fingerprint[:16]
-    )
+    # A story's id comes of its first text's fingerprint: found by id too if its key was lost.
+    period = int(incoming.received.timestamp() // config.retention.total_seconds())
+    record = _live(index, index.keys.get(fingerprint_key(incoming.fingerprint)), config)
+    for earlier in (period, period - 1):
+        record = record or _live(index, _story_id(incoming.fingerprint, earlier), config)
     if record is not None:
         return _duplicate(record, incoming, "exact", 1.0)
     match = _same_source_rewrite(incoming, index, config) or _near_match(incoming, index, config)
     return match or Decision("new", "", 1, incoming.fingerprint, incoming.created)
 
 
-def remember(incoming: Incoming, decision: Decision, index: DedupIndex) -> Decision:
+def remember(
+    incoming: Incoming, decision: Decision, index: DedupIndex, config: DedupConfig
+) -> Decision:
     """Record a new story or version in the index; returns the decision with the uri of a
     new story filled in. Every decision is kept under the item's id (with the story, so it is
     forgotten with it), so that a replayed item gets the same decision again.
@@ -397,7 +581,9 @@ def remember(incoming: Incoming, decision: Decision, index: DedupIndex) -> Decis
             _remember_item(index, record, incoming, decision)
             index.stories[record.id] = record.to_json()
         return decision
-    story_id = decision.uri.removeprefix(URI_PREFIX) or incoming.fingerprint[:16]
+    story_id = decision.uri.removeprefix(URI_PREFIX) or new_story_id(
+        incoming.fingerprint, incoming.received, config.retention
+    )
     decision = replace(decision, uri=story_uri(story_id))
     new_keys = [fingerprint_key(incoming.fingerprint), *rewrite_keys(incoming)]
     if incoming.guid:
@@ -421,6 +607,8 @@ def remember(incoming: Incoming, decision: Decision, index: DedupIndex) -> Decis
     record.provider_version = incoming.provider_version
     record.seen = incoming.received.timestamp()
     record.profile = incoming.profile
+    record.names, record.lead_figures = incoming.names, incoming.lead_figures
+    record.headline = headline_words(incoming.headline)
     _point_keys(index, record, new_keys)
     index.stories[record.id] = record.to_json()
     for key in band_keys(incoming.profile.signature):
@@ -460,15 +648,18 @@ def forget(index: DedupIndex, story_id: str) -> None:
 
 def rebuild_bands(index: DedupIndex) -> int:
     """Refill the band index from the stories' signatures, after the stories table was
-    restored from its changelog or changed hands; returns the number of stories."""
+    restored from its changelog or changed hands, and set the clock to the newest story if it
+    is behind; returns the number of stories."""
     bands: dict[str, list[str]] = {}
-    count = 0
+    count, newest = 0, index.newest_received
     for story_id, value in index.stories.items():
         for key in stored_band_keys(value):
             bands.setdefault(key, []).append(story_id)
+        newest = max(newest, float(value["seen"]))
         count += 1
     index.bands.clear()
     index.bands.update(bands)
+    index.newest_received = newest
     return count
 
 

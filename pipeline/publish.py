@@ -116,6 +116,8 @@ def build_story(
     dedup: dict[str, Any] = {"fingerprint": decision.fingerprint}
     if decision.version_of:
         dedup["versionOf"] = decision.version_of
+    if decision.evidence:
+        dedup["evidence"] = decision.evidence
     if decision.duplicate_of:
         dedup.update(duplicateOf=decision.duplicate_of, similarity=decision.similarity)
     newswire: dict[str, Any] = {
