@@ -3,12 +3,12 @@
 Usage: python -m bench.dedup_cost [--sizes 10000,100000,1000000]
 
 The index is filled with synthetic stories (random MinHash signatures and figures, unique
-guids and headlines, spread over the retention window), then 2,000 probes are decided against
-it: half new stories, a quarter exact repeats, a quarter near copies of stored stories. The
-decision time excludes what the clean stage computes (fingerprint, signature), as in the
-worker. State size is the bytes the two tables hold as stored (JSON keys and values), which
-is what the changelog topics and RocksDB keep; the band index is rebuilt from them in memory
-after each assignment, and the time that takes is printed too.
+guids, headlines and lead names, spread over the retention window), then 2,000 probes are
+decided against it: half new stories, a quarter exact repeats, a quarter near copies of
+stored stories. The decision time excludes what the clean stage computes (fingerprint,
+signature), as in the worker. State size is the bytes the two tables hold as stored (JSON
+keys and values), which is what the changelog topics and RocksDB keep; the band index is
+rebuilt from them in memory after each assignment, and the time that takes is printed too.
 """
 
 from __future__ import annotations
@@ -38,10 +38,13 @@ def synthetic(rng: np.random.Generator, number: int, when: datetime) -> Incoming
         provider_version="1",
         fingerprint=rng.bytes(16).hex(),
         profile=TextProfile(signature, 400, numbers),
-        headline=f"Headline number {number}",
+        headline=f"Company {number} sets quarterly dividend",
         opening=f"Opening words of story {number} here",
         created="2026-01-01T00:00:00Z",
         received=when,
+        # What an agency lead names and counts: a ticker, three name words, four figures.
+        names=(f"<c{number}>", f"company{number}", "holdings", "london"),
+        lead_figures=tuple(numbers[:4]),
     )
 
 

@@ -30,6 +30,13 @@ RECEIVED = datetime(2023, 7, 20, 9, 0, tzinfo=UTC)  # a Thursday
             "Markets",
         ),
         ("KYIV — Sirens sounded overnight.", "Kyiv", None, None, "Sirens"),
+        (
+            "TOKYO, March 30 - Prime Minister Nakasone spoke.",
+            "Tokyo",
+            date(2023, 3, 30),
+            None,
+            "Prime",
+        ),
     ],
 )
 def test_datelines(
@@ -48,6 +55,9 @@ def test_datelines(
         "The UN (United Nations) - as it is known - met on Monday.",
         "President Biden said on Monday that talks would go on.",
         "NATO allies met in Brussels on Tuesday.",
+        "LONDON-based insurers said claims rose.",
+        "U.S. - Japan talks resume on Monday.",
+        "KILL - Please kill the item headlined 'Storm'.",
     ],
 )
 def test_ordinary_opening_sentences_have_no_dateline(paragraph: str) -> None:
