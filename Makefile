@@ -8,10 +8,16 @@ N ?= 50000
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# The package is installed as a user gets it (not editable: an editable install makes the
+# build backend warn), again whenever a file of it changes; the build must print no warning.
+SOURCES := $(shell find pipeline agents schemas -type f -not -path '*__pycache__*' 2>/dev/null)
+
+$(VENV)/.installed: pyproject.toml $(SOURCES)
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[test]'
+	$(VENV)/bin/pip install --quiet '.[test]' 2>$(VENV)/install.log || (cat $(VENV)/install.log; exit 1)
+	@if grep -i warning $(VENV)/install.log; then echo "make setup: the build warned (above)"; exit 1; fi
+	rm -rf build
 	touch $@
 
 demo: setup

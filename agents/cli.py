@@ -9,6 +9,7 @@ import logging.config
 import sys
 import time
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -235,6 +236,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(_settings(args), once=args.once)
 
 
+def installed_version() -> str:
+    try:
+        return version("newswire")
+    except PackageNotFoundError:
+        return "(not installed: run from a checkout without `make setup`)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -256,6 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="newswire", description="Streaming news-wire processing over Kafka."
     )
+    parser.add_argument("--version", action="version", version=f"newswire {installed_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     kafka = commands.add_parser("kafka", parents=[common], help="the local Kafka broker")

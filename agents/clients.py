@@ -222,22 +222,6 @@ async def send_and_collect(
     return report, outcomes
 
 
-async def latest_stories(settings: Settings, uris: set[str]) -> dict[str, dict[str, object]]:
-    """The current version of each story in ``uris``, read from the compacted stories.latest."""
-    found: dict[str, dict[str, object]] = {}
-
-    def keep(value: bytes | None) -> bool:
-        story = orjson.loads(value) if value else {}
-        if story.get("uri") in uris:
-            found[story["uri"]] = story
-        return found.keys() != uris
-
-    if uris:
-        latest = TopicNames.for_settings(settings).latest
-        await read_topic(settings, latest, keep, from_beginning=True, idle_timeout=3)
-    return found
-
-
 async def partitions_of(admin: AIOKafkaAdminClient, topics: list[str]) -> list[TopicPartition]:
     """Every partition of these topics, as the broker describes them."""
     described = await admin.describe_topics(topics)

@@ -4,26 +4,31 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
+from aiokafka.admin import AIOKafkaAdminClient
 
 from agents import localkafka
-from agents.clients import Outcome, latest_stories, send_and_collect, unreachable
+from agents.clients import Outcome, send_and_collect, unreachable
+from agents.security import client_options
 from agents.topics import ensure_topics
 from pipeline.config import Settings
 from pipeline.ingest import InputFailure, read_inputs
 from pipeline.records import RawItem
 
-CHECKOUT = Path(__file__).resolve().parents[1]
-SAMPLES = CHECKOUT / "samples"
-SHARED_SEEDS = CHECKOUT.parent / "shared" / "seeds"
+SAMPLES = Path(__file__).resolve().parent / "samples"
+SHARED_SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+DEMO_PREFIX = "demo-"
 READY_TIMEOUT_S = 120.0
 OUTCOME_TIMEOUT_S = 120.0
 
@@ -66,31 +71,47 @@ def stop_worker(worker: subprocess.Popen[bytes]) -> None:
             worker.wait()
 
 
-def print_stories(settings: Settings, items: list[RawItem], outcomes: dict[str, Outcome]) -> None:
-    """Each item's story, in input order; a duplicate shows the story it repeats, so a second
-    demo run (whose items all repeat the first run's) still shows every story."""
-    repeated = {str(o.value["duplicateOf"]) for o in outcomes.values() if o.status == "duplicate"}
-    earlier = asyncio.run(latest_stories(settings, repeated))
+def print_stories(items: list[RawItem], outcomes: dict[str, Outcome]) -> None:
+    """Each item's story in input order; a duplicate as one line naming the story it repeats."""
     counts = {"published": 0, "duplicate": 0, "rejected": 0}
     for item in items:
         outcome = outcomes.get(item.id)
         if outcome is None:
             continue
         counts[outcome.status] += 1
-        story: object = outcome.value
         if outcome.status == "duplicate":
-            uri = str(outcome.value["duplicateOf"])
-            print(f"# {item.id} repeats {uri}, published earlier:")
-            story = earlier.get(uri)
+            print(f"# {item.id} repeats {outcome.value['duplicateOf']}: not published again")
         elif outcome.status == "rejected":
             print(f"# {item.id} rejected at {outcome.value['stage']}: {outcome.value['reason']}")
-            continue
-        if story is not None:
-            print(orjson.dumps(story, option=orjson.OPT_INDENT_2).decode())
+        else:
+            print(orjson.dumps(outcome.value, option=orjson.OPT_INDENT_2).decode())
     print(
         f"ingested {len(outcomes)} items: {counts['published']} stories published, "
         f"{counts['duplicate']} duplicates, {counts['rejected']} rejected"
     )
+
+
+def for_this_run(settings: Settings, started: datetime) -> Settings:
+    """Each demo run is an installation of its own (topics and worker state under a prefix of
+    the run), so every run shows the whole pipeline at work again, with new stories."""
+    stamp = started.strftime("%Y%m%d-%H%M%S")
+    return replace(settings, topic_prefix=f"{settings.topic_prefix}{DEMO_PREFIX}{stamp}.")
+
+
+async def forget_earlier_runs(settings: Settings) -> list[str]:
+    """Delete the topics and the worker state of earlier demo runs; returns the topics."""
+    mine = f"{settings.topic_prefix}{DEMO_PREFIX}"
+    admin = AIOKafkaAdminClient(**client_options(settings), request_timeout_ms=15000)
+    await admin.start()
+    try:
+        earlier = [topic for topic in await admin.list_topics() if topic.startswith(mine)]
+        if earlier:
+            await admin.delete_topics(earlier)
+    finally:
+        await admin.close()
+    for state in (settings.home / "worker").glob(f"{mine}*"):
+        shutil.rmtree(state, ignore_errors=True)
+    return earlier
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -114,6 +135,8 @@ def run_demo(settings: Settings, once: bool) -> int:
                 f"{settings.web_url} is already in use (another worker?): "
                 "stop it or set NEWSWIRE_WEB_PORT"
             )
+        asyncio.run(forget_earlier_runs(settings))
+        settings = for_this_run(settings, datetime.now(UTC))
         asyncio.run(ensure_topics(settings))
         log = settings.home / "demo-worker.log"
         log.parent.mkdir(parents=True, exist_ok=True)
@@ -130,7 +153,7 @@ def run_demo(settings: Settings, once: bool) -> int:
         wait_until_ready(f"{settings.web_url}/ready", worker, log)
         items = sample_items()
         report, outcomes = asyncio.run(send_and_collect(settings, items, OUTCOME_TIMEOUT_S))
-        print_stories(settings, items, outcomes)
+        print_stories(items, outcomes)
         missing = len(items) - len(outcomes)
         if missing:
             print(f"{missing} items have no outcome yet; see {log}")

@@ -12,8 +12,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
 
 from agents import localkafka
+from agents.security import client_options
 from agents.topics import TopicNames, ensure_topics
 from pipeline.config import Settings
 from tests.conftest import ROOT, SEED, SEED_HEADLINE, run_newswire
@@ -23,16 +25,39 @@ pytestmark = pytest.mark.kafka
 
 
 def test_demo_prints_the_sample_stories_and_stops_cleanly(kafka: Settings, tmp_path: Path) -> None:
+    """Twice in a row, as a newcomer runs it: each run prints new stories (fresh items, a
+    namespace of its own) and the redelivered sample as one duplicate line."""
     settings = replace(isolated(kafka), home=tmp_path)
-    result = run_newswire("demo", "--once", env=environment(settings), timeout=300)
-    output = result.stdout.decode()
-    assert result.returncode == 0, output + result.stderr.decode()
-    assert "Escape room fire kills five teen girls in Koszalin, Poland" in output
-    assert "1 duplicates, 0 rejected" in output
-    if SEED.exists():
-        assert SEED_HEADLINE in output
-        assert "ingested 6 items: 5 stories published" in output
-    assert f"dashboard: {settings.web_url}/" in output
+    outputs = []
+    for _ in range(2):
+        result = run_newswire("demo", "--once", env=environment(settings), timeout=300)
+        output = result.stdout.decode()
+        assert result.returncode == 0, output + result.stderr.decode()
+        assert "Escape room fire kills five teen girls in Koszalin, Poland" in output
+        assert "1 duplicates, 0 rejected" in output
+        (duplicate,) = [line for line in output.splitlines() if "repeats" in line]
+        assert duplicate.endswith(": not published again")
+        if SEED.exists():
+            assert SEED_HEADLINE in output
+            assert "ingested 6 items: 5 stories published" in output
+        assert f"dashboard: {settings.web_url}/" in output
+        outputs.append(output)
+    first, second = ({line for line in out.splitlines() if '"itemId"' in line} for out in outputs)
+    assert len(first) == len(second) >= 4 and first.isdisjoint(second)  # new work, no reprints
+    mine = f"{settings.topic_prefix}demo-"
+    runs = {
+        name.split(".")[1] for name in asyncio.run(topic_names(settings)) if name.startswith(mine)
+    }
+    assert len(runs) == 1  # the second run deleted the first one's topics
+
+
+async def topic_names(settings: Settings) -> list[str]:
+    admin = AIOKafkaAdminClient(**client_options(settings))
+    await admin.start()
+    try:
+        return list(await admin.list_topics())
+    finally:
+        await admin.close()
 
 
 def test_kafka_status_reports_the_running_broker(kafka: Settings) -> None:
