@@ -217,10 +217,16 @@ async def test_an_rss_feed_yields_each_entry_once_and_honours_304(
 
 
 async def run_briefly(runner: FeedRunner, seconds: float) -> None:
-    """The feed's own loop for ``seconds``, then cancelled as the worker's stop does."""
+    """The feed's own loop for ``seconds`` and until it has polled once, well or not (a
+    loaded machine may take longer over it), then cancelled as the worker's stop does."""
     async with aiohttp.ClientSession() as session:
         task = asyncio.create_task(runner.run(session))
         await asyncio.sleep(seconds)
+        deadline = time.monotonic() + 10
+        health = runner.health
+        while health.last_poll_at is None and not health.errors_total:
+            assert time.monotonic() < deadline, "the feed never polled"
+            await asyncio.sleep(0.05)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
