@@ -9,13 +9,12 @@ from collections.abc import Mapping, Sequence, Sized
 from typing import Any
 
 import faust
-import orjson
 from faust.types import EventT
 
-from agents.logs import item_event, log, never_fatal
+from agents.logs import log, never_fatal
 from agents.metrics import Metrics
 from agents.outbox import Outbox
-from agents.output import Topics, headers
+from agents.output import Topics, announce, headers
 from agents.topics import DEDUP_PARTITIONS
 from pipeline.chain import Cleaned, Duplicate, dedup_step
 from pipeline.dedup import DedupConfig, DedupIndex, Sweeper, rebuild_bands
@@ -48,20 +47,7 @@ def register_dedup(
         result = dedup_step(Cleaned.from_json(event.value), index, config)
         metrics.time_stage("dedup", time.perf_counter() - started)
         if isinstance(result, Duplicate):
-            metrics.count("dedup", "duplicate")
-            item_event(
-                "duplicate",
-                itemId=result.item_id,
-                stage="dedup",
-                duplicateOf=result.notice["duplicateOf"],
-                reason=result.notice["reason"],
-            )
-            await outbox.send(
-                topics.duplicates,
-                result.item_id.encode(),
-                orjson.dumps(result.notice),
-                headers("duplicate-notice"),
-            )
+            await announce(topics, outbox, metrics, "dedup", "duplicate", result)
         else:
             metrics.count("dedup", result.decision.status)
             await outbox.send(

@@ -12,7 +12,7 @@ from agents.logs import item_event
 from agents.metrics import Metrics
 from agents.outbox import Outbox
 from agents.topics import DEDUP_PARTITIONS, TopicNames, bytes_topic
-from pipeline.chain import DeadLetter
+from pipeline.chain import DeadLetter, Duplicate
 from pipeline.config import Settings
 from pipeline.validation import SchemaName, schema_header
 
@@ -64,3 +64,22 @@ async def reject(topics: Topics, outbox: Outbox, metrics: Metrics, dead: DeadLet
         topics.rejected, dead.item_id.encode(), orjson.dumps(dead.letter), headers("dead-letter")
     )
     item_event("rejected", itemId=dead.item_id, stage=stage, reason=dead.letter["reason"])
+
+
+async def announce(
+    topics: Topics, outbox: Outbox, metrics: Metrics, stage: str, outcome: str, dup: Duplicate
+) -> None:
+    """A duplicate notice on ``wire.duplicates``, counted as ``outcome`` of ``stage`` and
+    logged with its reason."""
+    metrics.count(stage, outcome)
+    notice = dup.notice
+    item_event(
+        "duplicate",
+        itemId=dup.item_id,
+        stage=stage,
+        duplicateOf=notice["duplicateOf"],
+        reason=notice["reason"],
+    )
+    await outbox.send(
+        topics.duplicates, dup.item_id.encode(), orjson.dumps(notice), headers("duplicate-notice")
+    )

@@ -25,9 +25,9 @@ from agents.delivery import PublishedVersions
 from agents.logs import item_event, never_fatal
 from agents.metrics import Metrics
 from agents.outbox import Outbox
-from agents.output import Topics, headers, reject
+from agents.output import Topics, announce, headers, reject
 from agents.subscriptions import Route
-from pipeline.chain import DeadLetter, Duplicate, Published, Unique, already_out, publish_step
+from pipeline.chain import DeadLetter, Published, Unique, already_out, publish_step
 from pipeline.config import Settings
 from pipeline.enrich import EnrichMany
 
@@ -99,7 +99,8 @@ def register_publish(
                 metrics.count("publish", "already-published")
                 continue  # this item's version went out before a restart
             if verdict in ("redelivery", "stale"):
-                await announce(already_out(unique, verdict))
+                notice = already_out(unique, verdict)
+                await announce(topics, outbox, metrics, "publish", verdict, notice)
                 continue
             result = publish_step(unique, enrichment, settings.validate_stories)
             if isinstance(result, DeadLetter):
@@ -108,22 +109,6 @@ def register_publish(
             published.claim(key, version, result.item_id)
             found.append(Outgoing(unique, result, main_feed=verdict == "publish"))
         return found
-
-    async def announce(duplicate: Duplicate) -> None:
-        metrics.count("publish", duplicate.notice["reason"])
-        item_event(
-            "duplicate",
-            itemId=duplicate.item_id,
-            stage="publish",
-            duplicateOf=duplicate.notice["duplicateOf"],
-            reason=duplicate.notice["reason"],
-        )
-        await outbox.send(
-            topics.duplicates,
-            duplicate.item_id.encode(),
-            orjson.dumps(duplicate.notice),
-            headers("duplicate-notice"),
-        )
 
     story_headers = headers("story")
 
