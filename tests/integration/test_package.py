@@ -7,11 +7,17 @@ from __future__ import annotations
 import subprocess
 import sys
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import orjson
+import pytest
 
+from pipeline.config import Settings
 from tests.conftest import ROOT, SEED_HEADLINE, shared_path
+from tests.integration.conftest import environment, isolated
+
+pytestmark = pytest.mark.kafka
 
 SHIPPED = [
     "agents/kafka/pom.xml",
@@ -35,7 +41,9 @@ def run(*command: str | Path, cwd: Path, timeout: float = 600) -> subprocess.Com
     )
 
 
-def test_the_wheel_builds_quietly_installs_and_runs_outside_the_checkout(tmp_path: Path) -> None:
+def test_the_wheel_builds_quietly_installs_and_runs_outside_the_checkout(
+    kafka: Settings, tmp_path: Path
+) -> None:
     seed = shared_path("seeds/000_281d7284fbb2fff2.txt")
     built = run(
         sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", tmp_path, ROOT,
@@ -59,3 +67,20 @@ def test_the_wheel_builds_quietly_installs_and_runs_outside_the_checkout(tmp_pat
     (story,) = [orjson.loads(line) for line in processed.stdout.splitlines()]
     assert story["headlines"][0]["value"] == SEED_HEADLINE
     assert story["newswire"]["enrichment"]["status"] == "enriched"
+
+    # The main job from the wheel alone: its samples, its worker, the suite's broker.
+    demo_settings = replace(
+        isolated(kafka), home=tmp_path / "home", kafka_bootstrap=kafka.bootstrap
+    )
+    demo = subprocess.run(
+        [str(newswire), "demo", "--once"],
+        cwd=tmp_path,
+        env=environment(demo_settings),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert demo.returncode == 0, demo.stdout[-2000:] + demo.stderr[-2000:]
+    assert "Escape room fire kills five teen girls in Koszalin, Poland" in demo.stdout
+    assert "1 duplicates, 0 rejected" in demo.stdout
