@@ -11,7 +11,7 @@ The rules, checked in this order:
 3. **Same headline or same lead** (update markers aside) from the same source, or a **near
    match** of the same source among the stories the LSH index proposes, is a **new version**
    (a rewrite, update, write-thru, correction or extension) only on the evidence of
-   ``Evidence.links``: the leads name the same subject, and, unless an update or correction
+   ``Evidence.rule``: the leads name the same subject, and, unless an update or correction
    is marked, the figures of each lead are in the other text, the figures of the two texts
    agree, and the two are hours apart, or the later is a near-verbatim repeat. A templated
    report of another issuer, amount or day is a new story.
@@ -54,6 +54,7 @@ LEAD_WORDS = 15
 MAX_SINGLE_HIT_CANDIDATES = 8
 Status = Literal["new", "version", "duplicate"]
 Reason = Literal["redelivery", "stale", "exact", "near"]
+VersionRule = Literal["refile", "marked", "rewrite", "repeat"]
 
 # Wire update markers as agencies set them: a slug opening the headline ("UPDATE 2-",
 # "CORRECTED - ", "(REFILE)"), a note in parentheses ("(Adds quotes)", "(CORRECTS figure)"),
@@ -253,38 +254,41 @@ class Evidence:
             hours_apart=round(abs((incoming.received - seen).total_seconds()) / 3600, 1),
         )
 
-    def links(self, config: DedupConfig) -> bool:
-        """A version of that story, on this evidence, in this order:
+    def rule(self, config: DedupConfig) -> VersionRule | None:
+        """Which rule makes the item a version of that story, if one does, in this order:
 
         - the leads must name the same subject;
-        - a company's refile (same ticker, its headline kept, hours later) is one, whatever
-          its figures;
-        - a marked update or correction is one;
+        - ``refile``: a company's refile (same ticker, its headline kept, hours later),
+          whatever its figures;
+        - ``marked``: a marked update or correction;
         - a table otherwise only under a headline that keeps every word of the other's:
           tables of one template share their words and many of their figures;
-        - otherwise the figures must agree (the texts', and the leads' but for one in a
-          near-verbatim text or under the same ticker: an unmarked correction), and the two
-          be hours apart, or the later a near-verbatim repeat. Another issuer's or day's
+        - ``rewrite`` hours later, or ``repeat`` (near-verbatim, within the version window),
+          with the figures agreeing: the texts', and the leads' but for one in a near-verbatim
+          text or under the same ticker (an unmarked correction). Another issuer's or day's
           report differs in more figures, or comes a day later.
         """
         if not self.same_subject:
-            return False
+            return None
         soon = self.hours_apart <= config.rewrite_window.total_seconds() / 3600
         kept_headline = self.same_headline or self.headline_overlap >= REFILE_HEADLINE_OVERLAP
         if self.same_ticker and kept_headline and soon:
-            return True
+            return "refile"
         if self.marked:
-            return True
+            return "marked"
         if self.tabular and self.headline_overlap < 1:
-            return False
+            return None
         repeat = self.similarity >= config.repeat_threshold
         lead_agrees = self.lead_figures_missing == 0 or (
             soon and (repeat or self.same_ticker) and self.lead_figures_missing == 1
         )
-        return lead_agrees and self.figures and (soon or repeat)
+        if not (lead_agrees and self.figures):
+            return None
+        return "rewrite" if soon else "repeat" if repeat else None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, rule: VersionRule) -> dict[str, Any]:
         return {
+            "rule": rule,
             "similarity": self.similarity,
             "marked": self.marked,
             "sameSubject": self.same_subject,
@@ -310,7 +314,8 @@ class Decision:
     version_of: str | None = None
     duplicate_of: str | None = None
     evidence: dict[str, Any] | None = None
-    """For a version found by its content: ``Evidence.to_json``."""
+    """For a version: the rule that made it one (``guid``, or ``Evidence.rule``) and, found by
+    its content, the evidence (``Evidence.to_json``)."""
     replay: bool = False
     """The item was decided before (a redelivery after a crash): the same decision again."""
 
@@ -449,7 +454,10 @@ def _duplicate(
 
 
 def _next_version(
-    record: StoryRecord, incoming: Incoming, similarity: float, evidence: Evidence | None = None
+    record: StoryRecord,
+    incoming: Incoming,
+    similarity: float,
+    evidence: dict[str, Any] | None = None,
 ) -> Decision:
     return Decision(
         "version",
@@ -459,7 +467,7 @@ def _next_version(
         record.first_created,
         similarity=round(similarity, 3),
         version_of=record.uri,
-        evidence=evidence.to_json() if evidence else None,
+        evidence=evidence,
     )
 
 
@@ -469,7 +477,7 @@ def _by_guid(record: StoryRecord, incoming: Incoming, index: DedupIndex) -> Deci
     new, old = _version_tuple(incoming.provider_version), _version_tuple(record.provider_version)
     if new is not None and old is not None and new <= old:
         return _duplicate(record, incoming, "redelivery" if new == old else "stale", 1.0)
-    return _next_version(record, incoming, 1.0)
+    return _next_version(record, incoming, 1.0, {"rule": "guid"})
 
 
 def _same_source_rewrite(
@@ -488,8 +496,9 @@ def _same_source_rewrite(
         # (containment says little between a first take and the full text); the same
         # headline alone is what templated reports share, so the texts must overlap too.
         overlap = evidence.marked or key == lead_key or score >= config.rewrite_threshold
-        if overlap and evidence.links(config):
-            return _next_version(record, incoming, score, evidence)
+        rule = evidence.rule(config) if overlap else None
+        if rule is not None:
+            return _next_version(record, incoming, score, evidence.to_json(rule))
     return None
 
 
@@ -524,8 +533,9 @@ def _near_match(incoming: Incoming, index: DedupIndex, config: DedupConfig) -> D
                 evidence = Evidence.between(incoming, record, score, same_headline=False)
                 # Below the version threshold only the same company's own copy.
                 enough = score >= config.version_threshold or evidence.same_ticker
-                if enough and evidence.links(config):
-                    return _next_version(record, incoming, score, evidence)
+                rule = evidence.rule(config) if enough else None
+                if rule is not None:
+                    return _next_version(record, incoming, score, evidence.to_json(rule))
         elif score >= config.near_threshold and numbers_agree(
             incoming.profile.numbers, record.profile.numbers
         ):

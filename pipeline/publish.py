@@ -117,7 +117,9 @@ def build_story(
     if decision.version_of:
         dedup["versionOf"] = decision.version_of
     if decision.evidence:
-        dedup["evidence"] = decision.evidence
+        dedup["reason"] = decision.evidence["rule"]
+        if len(decision.evidence) > 1:
+            dedup["evidence"] = {k: v for k, v in decision.evidence.items() if k != "rule"}
     if decision.duplicate_of:
         dedup.update(duplicateOf=decision.duplicate_of, similarity=decision.similarity)
     newswire: dict[str, Any] = {

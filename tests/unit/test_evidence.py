@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from pipeline.dedup import DedupConfig, marks_update
+from pipeline.chain import Published, run_chain
+from pipeline.dedup import DedupConfig, DedupIndex, marks_update
 from pipeline.evidence import lead_figures, lead_names, names_agree
+from tests.conftest import raw_item
 from tests.unit.test_dedup import Desk, status
 
 BOND = (
@@ -96,6 +98,7 @@ def test_a_rewrite_hours_later_is_a_version_and_says_what_decided() -> None:
     assert status(first) == "new" and status(rewrite) == "version"
     assert rewrite.decision.evidence is not None  # type: ignore[union-attr]
     evidence = rewrite.decision.evidence  # type: ignore[union-attr]
+    assert evidence["rule"] == "rewrite"
     assert evidence["sameSubject"] and evidence["leadFiguresMissing"] == 0
     assert evidence["hoursApart"] == 2.0 and not evidence["marked"]
 
@@ -162,3 +165,17 @@ def test_the_event_clock_never_runs_ahead_of_the_wall_clock() -> None:
     desk.clock = datetime.now(UTC) + timedelta(days=30)
     desk.deliver("A story from the future", ["Its receivedAt lies a month ahead."])
     assert desk.index.now() <= datetime.now(UTC)
+
+
+def test_a_published_version_says_what_made_it_one() -> None:
+    index, config = DedupIndex(), DedupConfig()
+    lead = "Mobil Corp said it will spend over 30 mln dlrs to upgrade a refinery unit in Texas."
+    first = raw_item("MOBIL TO UPGRADE REFINERY UNIT\n\n" + lead + "\n\nWork starts in June.")
+    fixed = raw_item(
+        "CORRECTED - MOBIL TO UPGRADE REFINERY UNIT\n\n" + lead + "\n\nIt starts in July."
+    )
+    run_chain(first.to_json(), index, 1 << 20, True, config)
+    version = run_chain(fixed.to_json(), index, 1 << 20, True, config)
+    assert isinstance(version, Published)  # valid against the story schema
+    dedup = version.story["newswire"]["dedup"]
+    assert dedup["reason"] == "marked" and dedup["evidence"]["marked"]
