@@ -144,20 +144,24 @@ def streaming(
         pids = [*(pid for top in tops for pid in process_tree(top)), broker_pid(base)]
         try:
             used = sum(cpu_seconds(pid) for pid in pids)
-            started = time.perf_counter()
-            # Preloaded items start flowing before the worker reports ready: only those
-            # whose outcome comes after the clock started are counted.
-            done_before = first.outcomes() if preload else 0
+            measured_from = time.perf_counter()
+            # Preloaded items start flowing before the worker reports ready: the clock starts
+            # at readiness, and only the outcomes after it are counted.
+            started = first.ready_at if preload else measured_from
+            done_before = first.outcomes_at_ready if preload else 0
             if not preload:
                 asyncio.run(produce(settings, items))
             first.wait_for_outcomes(len(items))
-            elapsed = time.perf_counter() - started
+            finished = time.perf_counter()
+            elapsed = finished - started
             used = sum(cpu_seconds(pid) for pid in pids) - used
             first.drain()
         finally:
             for helper in helpers:
                 helper.__exit__(None, None, None)
-    return Streamed((len(items) - done_before) / elapsed, used / elapsed, first)
+    return Streamed(
+        (len(items) - done_before) / elapsed, used / max(finished - measured_from, 1e-3), first
+    )
 
 
 def chain_rate(base: Settings, items: list[RawItem]) -> float:

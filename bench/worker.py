@@ -127,6 +127,9 @@ class BenchWorker:
                 stderr=subprocess.STDOUT,
             )
         self._wait_ready()
+        # Preloaded items flow before the worker is ready: when it was, and how many were out.
+        self.ready_at = time.perf_counter()
+        self.outcomes_at_ready = self.outcomes()
         time.sleep(2)
         self.at_rest = rss_mib(self.process.pid)
         self._sampler = threading.Thread(target=self._sample, daemon=True)
