@@ -179,9 +179,11 @@ class PublishedVersions:
         versions = _versions(self.table.get(key)) | {str(version): item_id}
         newest = max(int(v) for v in versions)
         self.table[key] = [newest, time.time(), versions]
-        self.in_hand.get(key, {}).pop(str(version), None)
-        if not self.in_hand.get(key, True):
-            del self.in_hand[key]
+        in_hand = self.in_hand.get(key)
+        if in_hand is not None:
+            in_hand.pop(str(version), None)
+            if not in_hand:
+                del self.in_hand[key]
         if time.monotonic() - self._last_sweep > SWEEP_INTERVAL_S:
             cutoff = time.time() - self.retention.total_seconds()
             for old in [k for k, entry in self.table.items() if entry[1] < cutoff]:

@@ -42,19 +42,24 @@ from pipeline.validation import validation_error
 
 @dataclass(frozen=True)
 class Cleaned:
-    """A raw item after the clean stage, with what dedup compares computed once, here, where
-    the work runs in parallel."""
+    """A raw item after the clean stage, with what dedup compares (fingerprint, signature,
+    lead names and figures) computed once, here, where the work runs in parallel: dedup
+    runs on one partition."""
 
     item: RawItem
     article: Article
     fingerprint: str
     profile: TextProfile
+    names: tuple[str, ...]
+    lead_figures: tuple[str, ...]
+    """Who the lead names and which figures it gives (``pipeline.evidence``)."""
 
     @classmethod
     def of(cls, item: RawItem, article: Article) -> Cleaned:
         body = normalised_words(article.body)  # once, for both keys
         key = fingerprint(normalised_words(article.headline), body)
-        return cls(item, article, key, TextProfile.of(body))
+        lead = article.headline, article.paragraphs[0]
+        return cls(item, article, key, TextProfile.of(body), lead_names(*lead), lead_figures(*lead))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -62,6 +67,8 @@ class Cleaned:
             "article": self.article.to_dict(),
             "fingerprint": self.fingerprint,
             "profile": self.profile.to_json(),
+            "names": list(self.names),
+            "leadFigures": list(self.lead_figures),
         }
 
     def to_json(self) -> bytes:
@@ -69,11 +76,18 @@ class Cleaned:
 
     @classmethod
     def from_dict(cls, value: dict[str, Any]) -> Cleaned:
+        article = Article.from_dict(value["article"])
+        lead = article.headline, article.paragraphs[0]
         return cls(
             item=RawItem.from_dict(value["item"]),
-            article=Article.from_dict(value["article"]),
+            article=article,
             fingerprint=value["fingerprint"],
             profile=TextProfile.from_json(value["profile"]),
+            # Records cleaned before these were kept carry none: read them off the article.
+            names=tuple(value["names"]) if "names" in value else lead_names(*lead),
+            lead_figures=(
+                tuple(value["leadFigures"]) if "leadFigures" in value else lead_figures(*lead)
+            ),
         )
 
     @classmethod
@@ -97,8 +111,8 @@ class Cleaned:
             or normalise_timestamp(article.updated)
             or received,
             received=item.received,
-            names=lead_names(article.headline, article.paragraphs[0]),
-            lead_figures=lead_figures(article.headline, article.paragraphs[0]),
+            names=self.names,
+            lead_figures=self.lead_figures,
         )
 
 

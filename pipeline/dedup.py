@@ -54,7 +54,8 @@ LEAD_WORDS = 15
 MAX_SINGLE_HIT_CANDIDATES = 8
 Status = Literal["new", "version", "duplicate"]
 Reason = Literal["redelivery", "stale", "exact", "near"]
-VersionRule = Literal["refile", "marked", "rewrite", "repeat"]
+VersionRule = Literal["guid", "refile", "marked", "rewrite", "repeat"]
+"""What made a decided version one (``guid``, or the ``Evidence.rule`` that linked it)."""
 
 # Wire update markers as agencies set them: a slug opening the headline ("UPDATE 2-",
 # "CORRECTED - ", "(REFILE)"), a note in parentheses ("(Adds quotes)", "(CORRECTS figure)"),
@@ -286,9 +287,8 @@ class Evidence:
             return None
         return "rewrite" if soon else "repeat" if repeat else None
 
-    def to_json(self, rule: VersionRule) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
-            "rule": rule,
             "similarity": self.similarity,
             "marked": self.marked,
             "sameSubject": self.same_subject,
@@ -310,12 +310,12 @@ class Decision:
     fingerprint: str
     first_created: str
     similarity: float = 1.0
-    reason: Reason | None = None
+    reason: Reason | VersionRule | None = None
+    """Why a duplicate is one, or what made a version one."""
     version_of: str | None = None
     duplicate_of: str | None = None
     evidence: dict[str, Any] | None = None
-    """For a version: the rule that made it one (``guid``, or ``Evidence.rule``) and, found by
-    its content, the evidence (``Evidence.to_json``)."""
+    """For a version found by its content: ``Evidence.to_json``."""
     replay: bool = False
     """The item was decided before (a redelivery after a crash): the same decision again."""
 
@@ -457,7 +457,8 @@ def _next_version(
     record: StoryRecord,
     incoming: Incoming,
     similarity: float,
-    evidence: dict[str, Any] | None = None,
+    rule: VersionRule,
+    evidence: Evidence | None = None,
 ) -> Decision:
     return Decision(
         "version",
@@ -466,8 +467,9 @@ def _next_version(
         incoming.fingerprint,
         record.first_created,
         similarity=round(similarity, 3),
+        reason=rule,
         version_of=record.uri,
-        evidence=evidence,
+        evidence=evidence.to_json() if evidence else None,
     )
 
 
@@ -477,7 +479,7 @@ def _by_guid(record: StoryRecord, incoming: Incoming, index: DedupIndex) -> Deci
     new, old = _version_tuple(incoming.provider_version), _version_tuple(record.provider_version)
     if new is not None and old is not None and new <= old:
         return _duplicate(record, incoming, "redelivery" if new == old else "stale", 1.0)
-    return _next_version(record, incoming, 1.0, {"rule": "guid"})
+    return _next_version(record, incoming, 1.0, "guid")
 
 
 def _same_source_rewrite(
@@ -498,7 +500,7 @@ def _same_source_rewrite(
         overlap = evidence.marked or key == lead_key or score >= config.rewrite_threshold
         rule = evidence.rule(config) if overlap else None
         if rule is not None:
-            return _next_version(record, incoming, score, evidence.to_json(rule))
+            return _next_version(record, incoming, score, rule, evidence)
     return None
 
 
@@ -535,7 +537,7 @@ def _near_match(incoming: Incoming, index: DedupIndex, config: DedupConfig) -> D
                 enough = score >= config.version_threshold or evidence.same_ticker
                 rule = evidence.rule(config) if enough else None
                 if rule is not None:
-                    return _next_version(record, incoming, score, evidence.to_json(rule))
+                    return _next_version(record, incoming, score, rule, evidence)
         elif score >= config.near_threshold and numbers_agree(
             incoming.profile.numbers, record.profile.numbers
         ):

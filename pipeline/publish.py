@@ -116,10 +116,10 @@ def build_story(
     dedup: dict[str, Any] = {"fingerprint": decision.fingerprint}
     if decision.version_of:
         dedup["versionOf"] = decision.version_of
+    if decision.reason:
+        dedup["reason"] = decision.reason
     if decision.evidence:
-        dedup["reason"] = decision.evidence["rule"]
-        if len(decision.evidence) > 1:
-            dedup["evidence"] = {k: v for k, v in decision.evidence.items() if k != "rule"}
+        dedup["evidence"] = decision.evidence
     if decision.duplicate_of:
         dedup.update(duplicateOf=decision.duplicate_of, similarity=decision.similarity)
     newswire: dict[str, Any] = {

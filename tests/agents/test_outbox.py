@@ -57,11 +57,16 @@ def topic() -> faust.TopicT:
     return app.topic("stories", key_type=bytes, value_type=bytes, value_serializer="raw")
 
 
-def outbox_with(producer: FlakyProducer, health: DeliveryHealth, crashes: list[Any]) -> Outbox:
+def outbox_with(
+    producer: FlakyProducer,
+    health: DeliveryHealth,
+    crashes: list[Any],
+    metrics: Metrics | None = None,
+) -> Outbox:
     async def crash(error: BaseException) -> None:
         crashes.append(error)
 
-    metrics = Metrics(Settings.load({}))
+    metrics = metrics or Metrics(Settings.load({}))
     return Outbox(lambda: producer, crash, health, metrics, unready_after_s=0.05)  # type: ignore[arg-type, return-value]
 
 
@@ -75,8 +80,12 @@ async def test_a_failed_record_is_sent_again_until_the_broker_takes_it(
     topic: faust.TopicT, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("agents.outbox.FIRST_BACKOFF_S", 0.01)
-    producer, health = FlakyProducer(failures=2), DeliveryHealth()
-    outbox = outbox_with(producer, health, [])
+    producer, health, metrics = (
+        FlakyProducer(failures=2),
+        DeliveryHealth(),
+        Metrics(Settings.load({})),
+    )
+    outbox = outbox_with(producer, health, [], metrics)
     reasons: list[str | None] = []
 
     async def watch() -> None:
@@ -90,6 +99,8 @@ async def test_a_failed_record_is_sent_again_until_the_broker_takes_it(
     assert producer.sent == [("stories", b"story")]
     assert any(r and "sending to stories failed" in r for r in reasons)
     assert health.reason is None  # ready again once it went out
+    # The first failure and the two resends that failed, as /metrics counts them.
+    assert metrics.send_failures.labels(metrics.worker, "stories")._value.get() == 3
 
 
 async def test_a_record_waiting_too_long_makes_the_worker_unready_until_it_is_acknowledged(
