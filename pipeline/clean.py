@@ -28,7 +28,7 @@ _BOILERPLATE = re.compile(
     r"|scroll to continue(?: with content)?|latest headlines|top stories|trending(?: now)?"
     r"|read more(?::\s.{0,80})?|related(?: articles| stories| coverage| content| links)?"
     r"|more stories|share this(?: article| story)?|share(?: on \w+)?|tweet|email|print"
-    r"|click here to .{1,80}|follow us on .{1,60}"
+    r"|follow us on .{1,60}"
     r"|(?:we use cookies|this (?:web)?site uses cookies).{0,200}|accept(?: all)? cookies"
     r"|all rights reserved)",
     re.IGNORECASE,
@@ -48,11 +48,35 @@ _CONTACT = re.compile(
     r"(?:\b(?:reached|contact(?:ed)?|email(?:ed)?|write to)\b.{0,60}[\w.+-]+@[\w-]+\.[\w.]+"
     r"|\bFollow (?:him|her|them|us|me) on (?:Twitter|X|Facebook|Instagram)\b)"
 )
-# "About Ascom" opens the boilerplate section that ends press releases.
-_ABOUT_HEADING = re.compile(r"About (?:the )?[A-Z][\w&.'-]*(?:\s+[\w&.'-]+){0,5}")
+# "Read also" labels in the languages of the pages Newswire reads, alone or leading a link to
+# another story ("Lesen Sie auch: …", "VEA TAMBIÉN: …", "À lire aussi » …").
+_READ_ALSO = re.compile(
+    r"(?:see also|also read|read also|you (?:may|might) also like|more on this(?: story| topic)?"
+    r"|recommended(?: for you| stories| reading)?"
+    r"|(?:lesen sie|lies) (?:auch|hier|mehr)|auch (?:interessant|lesen)"
+    r"|das könnte (?:dich|sie) (?:auch )?interessieren|mehr zum thema"
+    r"|weitere (?:artikel|beiträge|themen|nachrichten)(?: zum thema)?|zum weiterlesen"
+    r"|schon gelesen|(?:à )?lire aussi|à voir aussi|voir aussi|(?:vea|ver|lea|lee) también"
+    r"|(?:le|te) puede interesar|(?:notas|noticias) relacionadas|leia também|veja também"
+    r"|leggi anche|potrebbe interessarti)",
+    re.IGNORECASE,
+)
+_READ_ALSO_LEAD = (":", "»", "›", ">")
+_MAX_TEASER_WORDS = 25
+# A picture credit on a line of its own: "© Oli Scarff/Getty Images", "Foto: Sophia Mahnert",
+# "(Credit: Clayton Aldern / Grist)", "Crédits photos : Bestimage".
+_CREDIT_LINE = re.compile(
+    r"(?:©|\([Cc]\))\s*\S.{0,80}"
+    r"|\(?(?:photo|foto|image|picture|bild|titelbild|beitragsbild|credits?|crédits?|copyright|fotos?)"
+    r"(?:\s+(?:photos?|credits?|fotos?))?\s*:\s*[^.!?]{2,80}\)?\.?",
+    re.IGNORECASE,
+)
+_MAX_CREDIT_WORDS = 12
 _MAX_PROMPT_WORDS = 30
 _MIN_REPEATED_WORDS = 6
 _BINARY_SAMPLE_CHARS = 65536
+_BINARY_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd]")
+"""Control characters but tab, newline and carriage return, and the replacement character."""
 _MAX_BINARY_SHARE = 0.01
 _TRAILING_PUNCTUATION = " .:!|»›>-–—"
 _CREDIT = re.compile(
@@ -87,23 +111,33 @@ def normalise_text(text: str) -> str:
     return "\n".join(_SPACES.sub(" ", line).strip() for line in text.splitlines()).strip()
 
 
+def is_read_also(block: str) -> bool:
+    """A "read also" label, alone or leading the headline of another story."""
+    bare = block.strip(_TRAILING_PUNCTUATION + "?")
+    label = _READ_ALSO.match(bare)
+    if label is None:
+        return False
+    rest = bare[label.end() :].lstrip()
+    return not rest or (
+        rest.startswith(_READ_ALSO_LEAD) and len(block.split()) <= _MAX_TEASER_WORDS
+    )
+
+
 def is_boilerplate(block: str) -> bool:
-    """A block that is only an ad marker, a widget or navigation label, a copyright line, or a
-    short newsletter prompt."""
+    """A block that is only an ad marker, a widget or navigation label, a "read also" teaser, a
+    copyright or picture credit line, or a short newsletter prompt."""
     bare = block.strip(_TRAILING_PUNCTUATION)
-    if _BOILERPLATE.fullmatch(bare) or _COPYRIGHT.fullmatch(bare):
+    if _BOILERPLATE.fullmatch(bare) or _COPYRIGHT.fullmatch(bare) or is_read_also(block):
         return True
-    return len(block.split()) <= _MAX_PROMPT_WORDS and _NEWSLETTER_PROMPT.search(block) is not None
+    words = len(block.split())
+    if words <= _MAX_CREDIT_WORDS and _CREDIT_LINE.fullmatch(block.strip()):
+        return True
+    return words <= _MAX_PROMPT_WORDS and _NEWSLETTER_PROMPT.search(block) is not None
 
 
 def _drop_trailers(blocks: list[str]) -> list[str]:
-    """Cut what follows the story: an "About <company>" section in its last third, contact
-    lines, then navigation labels."""
+    """Cut what follows the story: contact lines and navigation labels."""
     end = len(blocks)
-    for index in range(max(1, (2 * len(blocks)) // 3), len(blocks)):
-        if _ABOUT_HEADING.fullmatch(blocks[index].strip(_TRAILING_PUNCTUATION)):
-            end = index
-            break
     while end > 1 and (
         is_navigation_label(blocks[end - 1])
         or (len(blocks[end - 1].split()) <= _MAX_PROMPT_WORDS and _CONTACT.search(blocks[end - 1]))
@@ -137,20 +171,21 @@ def _first_sentence(paragraph: str) -> str:
 
 
 def is_navigation_label(block: str) -> bool:
-    """A label of one to three words with no digits and no sentence end: "World", "More news"."""
+    """A label of one to three words with no digits and no sentence end: "World", "More news".
+    A "key: value" line ("Earcuff: Zoeca") is a fact, not a label."""
     return (
         len(block) <= _MAX_LABEL_CHARS
         and len(block.split()) <= _MAX_LABEL_WORDS
         and not any(ch.isdigit() for ch in block)
         and not block.endswith(_SENTENCE_END)
+        and ":" not in block.rstrip(": ")
     )
 
 
 def binary_share(text: str) -> float:
     """The share of control and replacement characters in (the start of) a text."""
     sample = text[:_BINARY_SAMPLE_CHARS]
-    odd = sum(1 for ch in sample if ch == "\ufffd" or (ch < " " and ch not in "\t\n\r"))
-    return odd / max(1, len(sample))
+    return len(_BINARY_CHARACTER.findall(sample)) / max(1, len(sample))
 
 
 def clean(item: RawItem) -> Article:

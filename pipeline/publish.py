@@ -98,6 +98,9 @@ def build_story(
         "language": article.language or enrichment.language,
         "urgency": article.urgency,
         "slugline": article.slugline,
+        "descriptions": [{"role": "summary", "contentType": "text/plain", "value": article.summary}]
+        if article.summary
+        else None,
         "by": article.byline,
         "located": article.located,
         "infoSources": [
@@ -133,6 +136,8 @@ def build_story(
     }
     if article.dateline:
         newswire["dateline"] = article.dateline.to_dict()
+    if article.extraction:
+        newswire["extraction"] = article.extraction
     story["newswire"] = newswire
     return story
 

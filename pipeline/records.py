@@ -164,6 +164,8 @@ class Article:
     headline: str
     paragraphs: list[str]
     subheadline: str | None = None
+    summary: str | None = None
+    """The publisher's own summary of the story (an HTML page's description)."""
     byline: str | None = None
     dateline: Dateline | None = None
     images: list[Image] = field(default_factory=list)
@@ -181,6 +183,8 @@ class Article:
     people: list[dict[str, str]] = field(default_factory=list)
     places: list[dict[str, str]] = field(default_factory=list)
     organisations: list[dict[str, str]] = field(default_factory=list)
+    extraction: str | None = None
+    """For an HTML page, which reading of the page gave the body: precision or balanced."""
 
     @property
     def body(self) -> str:

@@ -107,15 +107,49 @@ def test_trailing_lists_of_dates_or_results_stay() -> None:
     assert clean(raw_item(text)).paragraphs[-2:] == dates
 
 
-def test_press_release_about_section_and_contact_lines_are_cut() -> None:
+def test_contact_lines_after_the_story_are_cut() -> None:
     body = [f"Paragraph {n} of the release says what happened." for n in range(1, 7)]
     trailer = [
-        "About Ascom",
-        "Ascom is a global solutions provider focused on healthcare ICT.",
         "Have a tip? Jane Doe may be reached at jdoe@example.com.",
+        "Follow her on Twitter @janedoe",
     ]
     article = clean(raw_item("Release headline\n\n" + "\n\n".join(body + trailer)))
     assert article.paragraphs == body
+
+
+def test_read_also_teasers_go_in_any_language() -> None:
+    for teaser in (
+        "Lesen Sie auch:",
+        "Auch interessant",
+        "VEA TAMBIÉN: Entre heces y guaricha: la educación en Panamá Oeste",
+        "À lire aussi » Quel est votre profil digestif ?",
+        "See also",
+        "Notas relacionadas",
+    ):
+        assert is_boilerplate(teaser), teaser
+
+
+def test_sentences_that_start_like_a_teaser_stay() -> None:
+    for sentence in (
+        "See also the report the ministry published on Monday, which lists every school.",
+        "Lesen Sie auch die folgenden Beiträge zum Thema, sagte die Sprecherin.",
+        "Recommended reading for the committee included the 2019 audit.",
+    ):
+        assert not is_boilerplate(sentence), sentence
+
+
+def test_picture_credit_lines_go_but_facts_with_a_colon_stay() -> None:
+    for credit in (
+        "© Oli Scarff/Getty Images",
+        "Foto: Sophia Mahnert",
+        "(Credit: Clayton Aldern / Grist)",
+        "Crédits photos : Bestimage",
+    ):
+        assert is_boilerplate(credit), credit
+    fact = "Image: the agency said the photograph was taken in 2019, before the fire broke out."
+    assert not is_boilerplate(fact)
+    text = "Ear candy\n\nWe picked our favourite ear cuffs.\n\nEarcuff: Zoeca\n\nKreole: Stella"
+    assert clean(raw_item(text)).paragraphs[-2:] == ["Earcuff: Zoeca", "Kreole: Stella"]
 
 
 def test_about_and_contact_words_inside_the_story_stay() -> None:
