@@ -51,6 +51,23 @@ _TRAILING_FUNCTION_WORD = re.compile(r"\s(?:of|and|the|for|in|at|on|to)$")
 _FLIGHT = re.compile(r"\bFlight\s+\d+")
 _OF_PLACE = re.compile(r"^(?P<org>.+?) of (?:the )?(?P<place>[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*)*)$")
 _POSSESSIVE = re.compile(r"(?:['’]s|['’])$")
+# The last word of a name that says what it names, whatever the model said: "Acme Holdings
+# Plc", "Bishop Garrigan High School", "Leeds United" are organisations; "Sandy River",
+# "Reading Road" places. Words that also end club names ("City", "County", "Town", "State")
+# are left to the model.
+_ORGANISATION_HEAD_WORDS = (
+    "inc corp corporation co ltd plc llc ag gmbh nv bhd holdings group bank university college"
+    " school academy institute association federation party council committee commission"
+    " agency ministry department club fc united rovers wanderers records airlines airways"
+    " society foundation league"
+)
+_PLACE_HEAD_WORDS = (
+    "river lake mountains island islands street road avenue parish province district valley"
+    " bay sea ocean peninsula desert forest canal coast gulf strait creek airport"
+)
+_ORGANISATION_HEADS = frozenset(_ORGANISATION_HEAD_WORDS.split())
+_PLACE_HEADS = frozenset(_PLACE_HEAD_WORDS.split())
+_LOWERCASE_WORD = re.compile(r"(?<![\w-])[a-z][\w-]*")
 _EDGE_PUNCTUATION = ' \t\n,.;:!?"“”‘’()[]-–—'
 
 # A recogniser: paragraphs in, per paragraph (start, end, label) spans out.
@@ -214,7 +231,8 @@ class Enricher:
                 self.cache.put(paragraph, spans)
             mentions += self._mentions(paragraph, spans, offset)
             offset += len(paragraph) + len(PARAGRAPH_SEPARATOR)
-        groups = self._group(mentions)
+        lowercase = set(_LOWERCASE_WORD.findall(article.body))
+        groups = [g for g in self._group(mentions) if not _common_word(g, lowercase)]
         _find_repeats(article.body, groups)
         entities = self._entities(groups, article)
         return Enrichment(
@@ -305,15 +323,18 @@ class Enricher:
         return matches[0] if len(matches) == 1 else None
 
     def _type(self, group: _Group) -> str:
-        """Known entities keep their type, countries are places; otherwise the full name's
-        own mentions decide ("Brudzinski" tagged ORG is still Joachim Brudziński, a person),
-        then the majority."""
+        """Known entities keep their type, countries are places, a name's head word
+        ("… Plc", "… River") types it; otherwise the full name's own mentions decide
+        ("Brudzinski" tagged ORG is still Joachim Brudziński, a person), then the majority."""
         if group.known:
             return group.known.type
         if group.types.keys() & {"place", "organisation", "nationality"} and (
             self.gazetteer.country_code(group.name)
         ):
             return "place"
+        named = group.types.keys() & {"person", "organisation", "place"}
+        if named and (head := _head_type(group.name)):
+            return head
         full = Counter(m.type for m in group.mentions if m.text == group.name)
         return (full or group.types).most_common(1)[0][0]
 
@@ -411,6 +432,27 @@ class Enricher:
                 quotes.append(entry)
             offset += len(paragraph) + len(PARAGRAPH_SEPARATOR)
         return quotes
+
+
+def _common_word(group: _Group, lowercase: set[str]) -> bool:
+    """A name of one word that the same story also writes in lower case ("Producer" opening
+    a sentence, "producer" elsewhere): the model took a common word for a name."""
+    return (
+        group.known is None
+        and all(" " not in m.text for m in group.mentions)
+        and group.name.lower() in lowercase
+    )
+
+
+def _head_type(name: str) -> str | None:
+    """The type a name's last word gives it, if any (a single word gives none)."""
+    words = name.split()
+    if len(words) < 2:
+        return None
+    head = _fold(words[-1]).strip(".")
+    if head in _ORGANISATION_HEADS:
+        return "organisation"
+    return "place" if head in _PLACE_HEADS else None
 
 
 def _fold(word: str) -> str:

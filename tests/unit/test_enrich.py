@@ -166,3 +166,23 @@ def test_abbreviated_countries_are_linked(enricher: Enricher, written: str) -> N
 def test_the_pronoun_us_is_no_country(enricher: Enricher) -> None:
     result = enricher.enrich(story("Let us go, he told us on Monday."))
     assert not [e for e in result.entities if e.type == "place"]
+
+
+def test_a_name_s_head_word_types_it(enricher: Enricher) -> None:
+    """The model takes the club for a place and the lake for a person."""
+    result = enricher.enrich(
+        story(
+            "The team from Kowloon United beat Eastern in the final.",
+            "Fishermen on Laurel Creek and Tomlin Lake reported the spill.",
+        )
+    )
+    assert "Kowloon United" in names(result, "organisation")
+    assert "Tomlin Lake" in names(result, "place")
+
+
+def test_a_common_word_opening_a_sentence_is_no_name(enricher: Enricher) -> None:
+    text = "Producer said the album sold well. The producer, Jane Doe, agreed."
+    result = enricher.enrich(story(text))
+    everything = {entity.name for entity in result.entities}
+    assert "Producer" not in everything
+    assert "Jane Doe" in names(result, "person")
