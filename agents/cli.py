@@ -18,7 +18,7 @@ import orjson
 from agents import localkafka
 from agents.clients import KafkaUnavailable, read_topic, render_record, send_raw_items, unreachable
 from agents.topics import TopicMismatch
-from pipeline.chain import DeadLetter, Duplicate, Published, run_chain
+from pipeline.chain import Advisory, DeadLetter, Duplicate, Outcome, Published, run_chain
 from pipeline.config import ConfigError, Settings
 from pipeline.dedup import DedupIndex
 from pipeline.enrich import enrichment_for
@@ -146,9 +146,11 @@ def _story_matches(index: SubscriptionIndex, value: bytes | None) -> bool:
     return isinstance(story, dict) and "newswire" in story and bool(index.match(story))
 
 
-def _outcome_line(outcome: Published | Duplicate | DeadLetter) -> dict[str, Any]:
+def _outcome_line(outcome: Outcome) -> dict[str, Any]:
     if isinstance(outcome, Published):
         return {"itemId": outcome.item_id, "status": "published", "story": outcome.story}
+    if isinstance(outcome, Advisory):
+        return {"itemId": outcome.item_id, "status": "advisory", "advisory": outcome.notice}
     if isinstance(outcome, Duplicate):
         return {
             "itemId": outcome.item_id,

@@ -195,6 +195,7 @@ async def send_and_collect(
     status_of = {
         names.structured: "published",
         names.duplicates: "duplicate",
+        names.advisories: "advisory",
         names.rejected: "rejected",
     }
     consumer = await _start_consumer(settings, "latest")

@@ -14,9 +14,9 @@ from faust.types import EventT
 from agents.logs import log, never_fatal
 from agents.metrics import Metrics
 from agents.outbox import Outbox
-from agents.output import Topics, announce, headers
+from agents.output import Topics, advise, announce, headers
 from agents.topics import DEDUP_PARTITIONS
-from pipeline.chain import Cleaned, Duplicate, dedup_step
+from pipeline.chain import Advisory, Cleaned, Duplicate, dedup_step
 from pipeline.dedup import DedupConfig, DedupIndex, Sweeper, rebuild_bands
 
 TABLE_SIZE_INTERVAL_S = 30.0
@@ -48,6 +48,8 @@ def register_dedup(
         metrics.time_stage("dedup", time.perf_counter() - started)
         if isinstance(result, Duplicate):
             await announce(topics, outbox, metrics, "dedup", "duplicate", result)
+        elif isinstance(result, Advisory):
+            await advise(topics, outbox, metrics, result)
         else:
             metrics.count("dedup", result.decision.status)
             await outbox.send(

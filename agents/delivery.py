@@ -142,7 +142,9 @@ a notice (the version is out for another item); a notice (a newer version is out
 
 
 class PublishedVersions:
-    """Which item put out each version of a story uri, forgotten after the retention window.
+    """Which item put out each version of a story uri, and which subscriptions received the
+    story, forgotten after the retention window (an entry: ``[newest, at, versions,
+    subscriptions]``).
 
     Three memories: the table, written once a version is on every topic it goes to (main feed
     and subscriptions); the versions of the batch in hand; and the read-back, which knows only
@@ -174,11 +176,17 @@ class PublishedVersions:
         """The version goes out in the batch in hand (a replay within it is ``replayed``)."""
         self.in_hand.setdefault(key, {})[str(version)] = item_id
 
-    def remember(self, key: bytes, version: int, item_id: str) -> None:
-        """The version is on every topic it goes to."""
+    def receivers(self, key: bytes) -> list[str]:
+        """The subscriptions that received any version of the story."""
+        entry = self.table.get(key)
+        return list(entry[3]) if entry and len(entry) > 3 else []
+
+    def remember(self, key: bytes, version: int, item_id: str, receivers: Iterable[str]) -> None:
+        """The version is on every topic it goes to (``receivers``: its subscriptions)."""
         versions = _versions(self.table.get(key)) | {str(version): item_id}
         newest = max(int(v) for v in versions)
-        self.table[key] = [newest, time.time(), versions]
+        subscribers = sorted({*self.receivers(key), *receivers})
+        self.table[key] = [newest, time.time(), versions, subscribers]
         in_hand = self.in_hand.get(key)
         if in_hand is not None:
             in_hand.pop(str(version), None)

@@ -12,7 +12,7 @@ from agents.logs import item_event
 from agents.metrics import Metrics
 from agents.outbox import Outbox
 from agents.topics import DEDUP_PARTITIONS, TopicNames, bytes_topic
-from pipeline.chain import DeadLetter, Duplicate
+from pipeline.chain import Advisory, DeadLetter, Duplicate
 from pipeline.config import Settings
 from pipeline.validation import SchemaName, schema_header
 
@@ -35,6 +35,7 @@ class Topics:
     structured: faust.TopicT
     latest: faust.TopicT
     duplicates: faust.TopicT
+    advisories: faust.TopicT
     rejected: faust.TopicT
 
 
@@ -51,6 +52,7 @@ def declare_topics(app: faust.App, settings: Settings) -> Topics:
         structured=topic(names.structured),
         latest=topic(names.latest, compacting=True),
         duplicates=topic(names.duplicates),
+        advisories=topic(names.advisories),
         rejected=topic(names.rejected),
     )
 
@@ -82,4 +84,13 @@ async def announce(
     )
     await outbox.send(
         topics.duplicates, dup.item_id.encode(), orjson.dumps(notice), headers("duplicate-notice")
+    )
+
+
+async def advise(topics: Topics, outbox: Outbox, metrics: Metrics, note: Advisory) -> None:
+    """An advisory on ``wire.advisories``, keyed by its item id, counted and logged."""
+    metrics.count("dedup", "advisory")
+    item_event("advisory", itemId=note.item_id, refersTo=note.notice.get("refersTo"))
+    await outbox.send(
+        topics.advisories, note.item_id.encode(), orjson.dumps(note.notice), headers("advisory")
     )

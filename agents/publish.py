@@ -121,12 +121,14 @@ def register_publish(
                 if out.main_feed:
                     await outbox.send(topics.structured, out.key, value, story_headers)
                     await outbox.send(topics.latest, out.key, value, story_headers)
+        receivers = []
         async with outbox.acknowledged():
             for out, value in zip(stories, values, strict=True):
-                await route(out.published.story, value, story_headers)
-        for out in stories:
+                before = published.receivers(out.key)
+                receivers.append(await route(out.published.story, value, story_headers, before))
+        for out, sent_to in zip(stories, receivers, strict=True):
             story = out.published.story
-            published.remember(out.key, out.unique.decision.version, out.published.item_id)
+            published.remember(out.key, out.unique.decision.version, out.published.item_id, sent_to)
             await trends.note(story)
             metrics.count("publish", "published")
             item_event(

@@ -8,7 +8,7 @@ rebuilds its in-memory index whenever the table's generation moves on.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -34,6 +34,7 @@ from pipeline.subscriptions import (
     Subscription,
     SubscriptionIndex,
     check_subscription,
+    recipients,
 )
 
 GENERATION = ""
@@ -48,7 +49,9 @@ class _CurrentIndex:
         self.generation = -1
 
 
-Route = Callable[[dict[str, Any], bytes, dict[str, bytes]], Awaitable[None]]
+Route = Callable[[dict[str, Any], bytes, dict[str, bytes], Collection[str]], Awaitable[list[str]]]
+"""Sends a story to its subscriptions (given those that received the story before); returns
+the names it was sent to."""
 
 
 def load_subscriptions_file(path: Path) -> list[Subscription]:
@@ -113,14 +116,18 @@ def register_subscriptions(
             metrics.subscriptions.labels(metrics.worker).set(len(current.index.subscriptions))
         return current.index
 
-    async def route(story: dict[str, Any], value: bytes, headers: dict[str, bytes]) -> None:
-        for name in index().match(story):
+    async def route(
+        story: dict[str, Any], value: bytes, headers: dict[str, bytes], before: Collection[str]
+    ) -> list[str]:
+        names = recipients(index(), story, before)
+        for name in names:
             topic = outputs.get(name)
             if topic is None:
                 topic_name = subscription_topic(settings, name)
                 await track([topic_name])
                 topic = outputs[name] = bytes_topic(app, topic_name)
             await outbox.send(topic, story["uri"].encode(), value, headers)
+        return names
 
     def refused(request: Request) -> bool:
         return not bearer_allows(request.headers, settings.api_token)

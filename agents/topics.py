@@ -38,6 +38,7 @@ class TopicNames:
     structured: str
     latest: str
     duplicates: str
+    advisories: str
     rejected: str
     subscription_commands: str
     trends: str
@@ -52,6 +53,7 @@ class TopicNames:
             structured=f"{prefix}stories.structured",
             latest=f"{prefix}stories.latest",
             duplicates=f"{prefix}wire.duplicates",
+            advisories=f"{prefix}wire.advisories",
             rejected=f"{prefix}wire.rejected",
             subscription_commands=f"{prefix}newswire.internal.subscriptions",
             trends=f"{prefix}newswire.internal.trends",
@@ -99,6 +101,7 @@ def topic_specs(settings: Settings) -> dict[str, TopicSpec]:
         names.structured: (n, month),
         names.latest: (n, compacted),
         names.duplicates: (n, week),
+        names.advisories: (n, month),
         names.rejected: (n, month),
         names.subscription_commands: (1, {"cleanup.policy": "compact"}),
         names.trends: (TRENDS_PARTITIONS, {"retention.ms": str(DAY_MS // 12)}),

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import orjson
 
 from pipeline.clean import clean
+from pipeline.control import NEVER_DUPLICATE, Kind
 from pipeline.dedup import (
     Decision,
     DedupConfig,
@@ -19,6 +20,7 @@ from pipeline.dedup import (
     Incoming,
     decide,
     fingerprint,
+    headline_key,
     remember,
     story_uri,
 )
@@ -57,7 +59,10 @@ class Cleaned:
     @classmethod
     def of(cls, item: RawItem, article: Article) -> Cleaned:
         body = normalised_words(article.body)  # once, for both keys
-        key = fingerprint(normalised_words(article.headline), body)
+        headline = normalised_words(article.headline)
+        if article.kind in NEVER_DUPLICATE:  # a kill repeating its story's text is no copy
+            headline.append(f"\x00{article.kind}")
+        key = fingerprint(headline, body)
         lead = article.headline, article.paragraphs[0]
         return cls(item, article, key, TextProfile.of(body), lead_names(*lead), lead_figures(*lead))
 
@@ -113,6 +118,8 @@ class Cleaned:
             received=item.received,
             names=self.names,
             lead_figures=self.lead_figures,
+            kind=cast(Kind, article.kind),
+            refers_to=article.control.refers_to,
         )
 
 
@@ -150,7 +157,16 @@ class DeadLetter:
     letter: dict[str, Any]
 
 
-Outcome = Published | Duplicate | DeadLetter
+@dataclass(frozen=True)
+class Advisory:
+    """A note to editors, schedule or daybook: never a story, its own record on
+    ``wire.advisories``."""
+
+    item_id: str
+    notice: dict[str, Any]
+
+
+Outcome = Published | Duplicate | Advisory | DeadLetter
 
 
 def item_id_for(data: bytes) -> str:
@@ -218,9 +234,12 @@ def clean_many(records: list[bytes], max_bytes: int) -> list[Cleaned | DeadLette
 
 def dedup_step(
     cleaned: Cleaned, index: DedupIndex | None, config: DedupConfig
-) -> Unique | Duplicate:
+) -> Unique | Duplicate | Advisory:
     """Decide new story, new version or duplicate (None: dedup skipped, every item is new),
-    at event time: the index's clock moves to the item's ``receivedAt`` first."""
+    at event time: the index's clock moves to the item's ``receivedAt`` first. An advisory
+    is none of these: it is announced, with the story it names where the index knows it."""
+    if cleaned.article.kind == "advisory":
+        return advisory(cleaned, index)
     incoming = cleaned.incoming()
     if index is None:
         decision = Decision(
@@ -232,6 +251,29 @@ def dedup_step(
     if decision.status != "duplicate":
         return Unique(cleaned, decision)
     return duplicate_notice(cleaned, decision.duplicate_of, decision.similarity, decision.reason)
+
+
+def advisory(cleaned: Cleaned, index: DedupIndex | None) -> Advisory:
+    item, article = cleaned.item, cleaned.article
+    notice: dict[str, Any] = {
+        "itemId": item.id,
+        "source": item.source,
+        "receivedAt": rfc3339(item.received),
+        "headline": article.headline,
+        "text": article.body,
+        "detectedAt": rfc3339(utc_now()),
+    }
+    if article.control.ed_note:
+        notice["edNote"] = article.control.ed_note
+    if guid := article.guid or item.guid:
+        notice["guid"] = guid
+    if named := article.control.refers_to:
+        story_id = index.keys.get(headline_key(item.source, named)) if index is not None else None
+        notice["refersTo"] = {
+            "headline": named,
+            **({"uri": story_uri(story_id)} if story_id else {}),
+        }
+    return Advisory(item.id, notice)
 
 
 def duplicate_notice(
@@ -285,6 +327,6 @@ def run_chain(
     if isinstance(cleaned, DeadLetter):
         return cleaned
     unique = dedup_step(cleaned, index, config)
-    if isinstance(unique, Duplicate):
+    if isinstance(unique, Duplicate | Advisory):
         return unique
     return publish_step(unique, enrich([cleaned.article])[0], validate)

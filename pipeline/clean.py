@@ -11,9 +11,10 @@ import re
 
 import ftfy
 
+from pipeline.control import embargo_from_note, read_agency_lines, settle
 from pipeline.dateline import parse_date_only_line, parse_dateline, parse_dateline_text
 from pipeline.formats import parse_document
-from pipeline.records import Article, Dateline, Image, RawItem, Rejected
+from pipeline.records import Article, Control, Dateline, Image, RawItem, Rejected
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
 _TAG = re.compile(r"</?(?P<name>[a-zA-Z][a-zA-Z0-9]*)(?:\s[^<>]{0,300})?/?>")
@@ -216,10 +217,17 @@ def clean(item: RawItem) -> Article:
             continue
         blocks.append(block)
     blocks = _drop_trailers(blocks)
+    metadata = dict(document.metadata)
+    control: Control = metadata.pop("control", None) or Control()
+    if document.agency_copy:
+        blocks, control = read_agency_lines(blocks, control, item.received)
+    control = embargo_from_note(control, item.received)
+    if not blocks and control.marker in ("kill", "withhold", "advisory") and control.ed_note:
+        blocks = [control.ed_note]  # a kill or an advisory may be nothing but agency lines
+        headline = headline or control.refers_to or control.ed_note.split(" / ")[0]
 
     if headline is None and blocks and looks_like_headline(blocks[0]) and len(blocks) > 1:
         headline = blocks.pop(0)
-    metadata = dict(document.metadata)
     if blocks and "byline" not in metadata and (byline := _BYLINE.match(blocks[0])):
         metadata["byline"] = byline["name"].strip()
         blocks.pop(0)
@@ -239,10 +247,13 @@ def clean(item: RawItem) -> Article:
     metadata.setdefault("agency", dateline.agency if dateline else None)
     if dateline and dateline.place:
         metadata.setdefault("located", dateline.place)
+    kind, control = settle(control, headline)
     return Article(
         headline=headline,
         paragraphs=blocks,
         dateline=dateline,
         images=[image for image in images if image.caption],
+        control=control,
+        kind=kind,
         **metadata,
     )

@@ -39,6 +39,7 @@ from typing import Any, Literal
 
 import orjson
 
+from pipeline.control import NEVER_DUPLICATE, RECALLS, Kind
 from pipeline.evidence import lead_figures_missing, names_agree, share_ticker
 from pipeline.similarity import (
     TextProfile,
@@ -54,8 +55,9 @@ LEAD_WORDS = 15
 MAX_SINGLE_HIT_CANDIDATES = 8
 Status = Literal["new", "version", "duplicate"]
 Reason = Literal["redelivery", "stale", "exact", "near"]
-VersionRule = Literal["guid", "refile", "marked", "rewrite", "repeat"]
-"""What made a decided version one (``guid``, or the ``Evidence.rule`` that linked it)."""
+VersionRule = Literal["guid", "referred", "refile", "marked", "rewrite", "repeat"]
+"""What made a decided version one (``guid``; ``referred``: a kill or correction naming the
+story's headline; or the ``Evidence.rule`` that linked it)."""
 
 # Wire update markers as agencies set them: a slug opening the headline ("UPDATE 2-",
 # "CORRECTED - ", "(REFILE)"), a note in parentheses ("(Adds quotes)", "(CORRECTS figure)"),
@@ -136,6 +138,9 @@ class StoryRecord:
     """Who the last version's lead names and which figures it gives (``pipeline.evidence``)."""
     headline: tuple[str, ...] = ()
     """The last version's headline words, update markers aside."""
+    recalled: bool = False
+    """The last version is a kill or withhold: a usable version releases the story, even with
+    the text it had before."""
 
     @property
     def uri(self) -> str:
@@ -153,6 +158,7 @@ class StoryRecord:
             "nm": list(self.names),
             "lf": list(self.lead_figures),
             "hw": list(self.headline),
+            **({"rc": True} if self.recalled else {}),
         }
 
     @classmethod
@@ -169,6 +175,7 @@ class StoryRecord:
             tuple(value.get("nm", ())),
             tuple(value.get("lf", ())),
             tuple(value.get("hw", ())),
+            bool(value.get("rc", False)),
         )
 
 
@@ -188,6 +195,9 @@ class Incoming:
     received: datetime
     names: tuple[str, ...] = ()
     lead_figures: tuple[str, ...] = ()
+    kind: Kind = "story"
+    refers_to: str | None = None
+    """The headline of the story a kill or correction names (plain copy)."""
 
 
 REFILE_HEADLINE_OVERLAP = 0.7
@@ -368,12 +378,15 @@ def guid_key(source: str, guid: str) -> str:
     return _hashed("g", source, guid)
 
 
+def headline_key(source: str, headline: str) -> str:
+    return _hashed("h", source, *headline_words(headline))
+
+
 def rewrite_keys(incoming: Incoming) -> list[str]:
     """The same source's story under the same headline, or opening with the same words (an
     update keeps its lead), update markers aside."""
-    headline = headline_words(incoming.headline)
     lead = normalised_words(_UPDATE_MARKER.sub(" ", incoming.opening))[:LEAD_WORDS]
-    return [_hashed("h", incoming.source, *headline), _hashed("l", incoming.source, *lead)]
+    return [headline_key(incoming.source, incoming.headline), _hashed("l", incoming.source, *lead)]
 
 
 def _version_tuple(version: str | None) -> tuple[int, ...] | None:
@@ -474,10 +487,14 @@ def _next_version(
 
 
 def _by_guid(record: StoryRecord, incoming: Incoming, index: DedupIndex) -> Decision:
-    if index.keys.get(fingerprint_key(incoming.fingerprint)) == record.id:
+    """The same content again is a redelivery. An older or equal provider version is stale,
+    but a kill, withhold or correction always goes out: recalling a story must not depend on
+    how its provider numbers versions; and a usable version after one releases the story."""
+    releases = record.recalled and incoming.kind not in RECALLS
+    if index.keys.get(fingerprint_key(incoming.fingerprint)) == record.id and not releases:
         return _duplicate(record, incoming, "redelivery", 1.0)
     new, old = _version_tuple(incoming.provider_version), _version_tuple(record.provider_version)
-    if new is not None and old is not None and new <= old:
+    if new is not None and old is not None and new <= old and incoming.kind not in NEVER_DUPLICATE:
         return _duplicate(record, incoming, "redelivery" if new == old else "stale", 1.0)
     return _next_version(record, incoming, 1.0, "guid")
 
@@ -538,8 +555,10 @@ def _near_match(incoming: Incoming, index: DedupIndex, config: DedupConfig) -> D
                 rule = evidence.rule(config) if enough else None
                 if rule is not None:
                     return _next_version(record, incoming, score, rule, evidence)
-        elif score >= config.near_threshold and numbers_agree(
-            incoming.profile.numbers, record.profile.numbers
+        elif (
+            incoming.kind not in NEVER_DUPLICATE
+            and score >= config.near_threshold
+            and numbers_agree(incoming.profile.numbers, record.profile.numbers)
         ):
             if config.policy == "drop":
                 return _duplicate(record, incoming, "near", score)
@@ -566,6 +585,11 @@ def decide(incoming: Incoming, index: DedupIndex, config: DedupConfig) -> Decisi
         record = _live(index, index.keys.get(guid_key(incoming.source, incoming.guid)), config)
         if record is not None:
             return _by_guid(record, incoming, index)
+    if incoming.refers_to and incoming.kind in NEVER_DUPLICATE:
+        key = headline_key(incoming.source, incoming.refers_to)
+        record = _live(index, index.keys.get(key), config)
+        if record is not None:
+            return _next_version(record, incoming, 1.0, "referred")
     # A story's id comes of its first text's fingerprint: found by id too if its key was lost.
     period = int(incoming.received.timestamp() // config.retention.total_seconds())
     record = _live(index, index.keys.get(fingerprint_key(incoming.fingerprint)), config)
@@ -621,6 +645,7 @@ def remember(
     record.profile = incoming.profile
     record.names, record.lead_figures = incoming.names, incoming.lead_figures
     record.headline = headline_words(incoming.headline)
+    record.recalled = incoming.kind in RECALLS
     _point_keys(index, record, new_keys)
     index.stories[record.id] = record.to_json()
     for key in band_keys(incoming.profile.signature):

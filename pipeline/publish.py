@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from pipeline.control import normalised_urgency, recall_notice
 from pipeline.dedup import Decision
 from pipeline.records import (
     Article,
+    Control,
     Enrichment,
     RawItem,
     Rejected,
@@ -18,7 +20,7 @@ from pipeline.validation import validation_error
 
 
 def _body(article: Article) -> dict[str, Any]:
-    value = article.body
+    value = recall_notice(article.kind) or article.body
     return {
         "role": "main",
         "contentType": "text/plain",
@@ -41,11 +43,27 @@ def _associations(article: Article, uri: str) -> list[dict[str, Any]]:
         }
         if image.credit:
             association["by"] = image.credit
+        association.update(control_fields(image.control))
         associations.append(association)
     return associations
 
 
 _NINJS_LIST = {"person": "people", "organisation": "organisations", "place": "places"}
+
+
+def control_fields(control: Control) -> dict[str, Any]:
+    """The provider's status, embargo, note and rights as ninjs 3.1 names them, unchanged."""
+    fields = {
+        "pubStatus": control.pub_status,
+        "embargoedUntil": control.embargoed_until,
+        "edNote": control.ed_note,
+        "copyrightHolder": control.copyright_holder,
+        "copyrightNotice": control.copyright_notice,
+        "usageTerms": control.usage_terms,
+        "rightsInfo": control.rights_info,
+        "expires": control.expires,
+    }
+    return {key: value for key, value in fields.items() if value}
 
 
 def _ninjs_entries(article: Article, enrichment: Enrichment) -> dict[str, list[dict[str, str]]]:
@@ -90,9 +108,9 @@ def build_story(
         "version": str(decision.version),
         "firstCreated": decision.first_created,
         "versionCreated": updated,
-        "pubStatus": article.pub_status or "usable",
         "headlines": headlines,
         "bodies": [_body(article)],
+        **control_fields(article.control),
     }
     optional: dict[str, Any] = {
         "language": article.language or enrichment.language,
@@ -128,6 +146,7 @@ def build_story(
     newswire: dict[str, Any] = {
         "itemId": item.id,
         "source": item.source,
+        "kind": article.kind,
         "receivedAt": received,
         "processedAt": rfc3339(processed_at),
         **enrichment.to_dict(),
@@ -138,6 +157,10 @@ def build_story(
         newswire["dateline"] = article.dateline.to_dict()
     if article.extraction:
         newswire["extraction"] = article.extraction
+    if urgency := normalised_urgency(article.urgency):
+        newswire["urgency"] = urgency
+    if article.control.embargoed:
+        newswire["embargoed"] = True
     story["newswire"] = newswire
     return story
 

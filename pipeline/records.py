@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
@@ -146,15 +146,61 @@ class Dateline:
 
 
 @dataclass(frozen=True)
+class Control:
+    """What the provider says may be done with the item, as its format carries it: status,
+    embargo, note to editors, rights, expiry, signals and profile (``pipeline.control``
+    reads plain copy's conventions and decides what the item is)."""
+
+    pub_status: str = "usable"
+    """usable, withheld or canceled (other spellings are normalised on reading)."""
+    embargoed: bool = False
+    embargoed_until: str | None = None
+    """RFC 3339 UTC; None with ``embargoed`` set means embargoed, time unknown."""
+    ed_note: str | None = None
+    copyright_holder: str | None = None
+    copyright_notice: str | None = None
+    usage_terms: str | None = None
+    rights_info: dict[str, Any] | None = None
+    expires: str | None = None
+    signals: tuple[str, ...] = ()
+    """The provider's signals without their scheme: "update", "correction", "newscontent"."""
+    profile: str | None = None
+    marker: str | None = None
+    """What plain copy's agency lines mark the item as: kill, withhold, correction, refile,
+    update or advisory."""
+    refers_to: str | None = None
+    """The headline of the story a kill or an advisory names."""
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {k: v for k, v in asdict(self).items() if v not in (None, (), False)}
+        if self.signals:
+            data["signals"] = list(self.signals)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Control:
+        return cls(**{**data, "signals": tuple(data.get("signals", ()))})
+
+
+@dataclass(frozen=True)
 class Image:
     """A picture that belongs to the story: its caption and credit, taken out of the body."""
 
     caption: str
     credit: str | None = None
     href: str | None = None
+    control: Control = field(default_factory=Control)
+    """The picture's own status, embargo, note and rights, where its format gives them."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        data = {k: v for k, v in asdict(self).items() if v is not None and k != "control"}
+        if control := self.control.to_dict():
+            data["control"] = control
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Image:
+        return cls(**{**data, "control": Control.from_dict(data.get("control") or {})})
 
 
 @dataclass(frozen=True)
@@ -174,7 +220,6 @@ class Article:
     version: str | None = None
     urgency: int | None = None
     slugline: str | None = None
-    pub_status: str | None = None
     created: str | None = None
     updated: str | None = None
     agency: str | None = None
@@ -185,6 +230,10 @@ class Article:
     organisations: list[dict[str, str]] = field(default_factory=list)
     extraction: str | None = None
     """For an HTML page, which reading of the page gave the body: precision or balanced."""
+    control: Control = field(default_factory=Control)
+    kind: str = "story"
+    """What the item is (``pipeline.control.item_kind``): story, update, correction, refile,
+    kill, withhold or advisory."""
 
     @property
     def body(self) -> str:
@@ -194,13 +243,18 @@ class Article:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["dateline"] = self.dateline.to_dict() if self.dateline else None
+        data["images"] = [image.to_dict() for image in self.images]
+        data["control"] = self.control.to_dict()
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Article:
         values = dict(data)
         values["dateline"] = Dateline.from_dict(data["dateline"]) if data.get("dateline") else None
-        values["images"] = [Image(**image) for image in data.get("images", [])]
+        values["images"] = [Image.from_dict(image) for image in data.get("images", [])]
+        values["control"] = Control.from_dict(data.get("control") or {})
+        if status := values.pop("pub_status", None):  # records cleaned before 1.5.0
+            values["control"] = replace(values["control"], pub_status=status)
         return cls(**values)
 
 

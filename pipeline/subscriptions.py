@@ -221,3 +221,18 @@ def naive_match(subscriptions: Iterable[Subscription], story: Mapping[str, Any])
         if ok:
             matched.append(subscription.name)
     return sorted(matched)
+
+
+RECALLING_KINDS = ("kill", "withhold")
+
+
+def recipients(
+    index: SubscriptionIndex, story: Mapping[str, Any], received_before: Iterable[str]
+) -> list[str]:
+    """The subscriptions a story version goes to: those it matches; and a kill or withhold
+    also to every subscription (still saved) that received an earlier version of the story,
+    whatever its filter says now, so that the story is recalled wherever it went."""
+    names = set(index.match(story))
+    if story.get("newswire", {}).get("kind") in RECALLING_KINDS:
+        names |= set(received_before) & index.subscriptions.keys()
+    return sorted(names)

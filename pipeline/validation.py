@@ -9,7 +9,7 @@ from typing import Any, Literal
 import jsonschema_rs
 import orjson
 
-SchemaName = Literal["raw-item", "story", "duplicate-notice", "dead-letter"]
+SchemaName = Literal["raw-item", "story", "duplicate-notice", "dead-letter", "advisory"]
 SCHEMA_VERSION = "1.4.0"
 NINJS_FILE = "ninjs-schema_3.1.json"
 GEOJSON = "https://geojson.org/schema/GeoJSON.json"

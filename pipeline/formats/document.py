@@ -23,3 +23,5 @@ class ParsedDocument:
     metadata: dict[str, Any] = field(default_factory=dict)
     dateline_text: str | None = None
     """A dateline the format carries apart from the body (NewsML-G2, NITF)."""
+    agency_copy: bool = False
+    """Plain wire copy (text, feed entries): its control is in agency lines above the story."""

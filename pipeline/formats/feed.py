@@ -18,7 +18,7 @@ from lxml import etree
 from pipeline.formats.document import ParsedDocument
 from pipeline.formats.markup import html_blocks, text_lines
 from pipeline.formats.xml import local_name, parse_xml, text_of
-from pipeline.records import Rejected, rfc3339
+from pipeline.records import Control, Rejected, rfc3339
 
 _ENTRY_TAGS = {"item", "entry"}
 
@@ -87,9 +87,13 @@ def parse_feed(content: str) -> ParsedDocument:
         "updated": _time(entry, "updated"),
         "language": feed.get("feed", {}).get("language"),
         "subjects": [{"name": tag} for tag in tags],
+        "control": Control(copyright_notice=rights)
+        if (rights := entry.get("rights") or feed.get("feed", {}).get("rights"))
+        else None,
     }
     return ParsedDocument(
         blocks=_body(entry),
         headline=entry.get("title"),
         metadata={k: v for k, v in metadata.items() if v not in (None, [])},
+        agency_copy=True,
     )

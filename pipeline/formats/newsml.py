@@ -9,9 +9,10 @@ from typing import Any
 
 from lxml import etree
 
+from pipeline.control import read_pub_status, read_signals
 from pipeline.formats.document import ParsedDocument
 from pipeline.formats.xml import local_name, parse_xml, text_of
-from pipeline.records import Rejected
+from pipeline.records import Control, Rejected, normalise_timestamp
 
 _BLOCK_TAGS = {"p", "hl2", "li", "blockquote", "pre", "h2", "h3", "h4"}
 # contentMeta/subject types that name a person, a place or an organisation.
@@ -106,6 +107,40 @@ def _news_item(root: Any) -> Any:
     return items[0]
 
 
+def _text_in(parent: Any | None, path: str) -> str | None:
+    return text_of(_first(parent, path)) if parent is not None else None
+
+
+def read_control(root: Any) -> Control:
+    """pubStatus, embargoed (an empty element too: embargoed, time unknown), edNotes,
+    signals, rights, expiry, profile and an advisory genre of a newsItem."""
+    meta = _first(root, "{*}itemMeta")
+    if meta is None:
+        return Control()
+    status_element = _first(meta, "{*}pubStatus")
+    status, embargoed = read_pub_status(
+        status_element.get("qcode") if status_element is not None else None
+    )
+    embargo = _first(meta, "{*}embargoed")
+    notes = [text for note in meta.findall("{*}edNote") if (text := text_of(note))]
+    rights = _first(root, "{*}rightsInfo")
+    holder = _first(rights, "{*}copyrightHolder") if rights is not None else None
+    genres = [g.get("qcode", "") for g in root.findall("{*}contentMeta/{*}genre")]
+    return Control(
+        pub_status=status,
+        embargoed=embargoed or embargo is not None,
+        embargoed_until=normalise_timestamp(text_of(embargo)),
+        ed_note=" / ".join(notes) or None,
+        copyright_holder=_text_in(holder, "{*}name") or text_of(holder),
+        copyright_notice=_text_in(rights, "{*}copyrightNotice"),
+        usage_terms=_text_in(rights, "{*}usageTerms"),
+        expires=normalise_timestamp(text_of(_first(meta, "{*}expires"))),
+        signals=read_signals([s.get("qcode", "") for s in meta.findall("{*}signal")]),
+        profile=text_of(_first(meta, "{*}profile")),
+        marker="advisory" if any("advisory" in g.lower() for g in genres) else None,
+    )
+
+
 def parse_newsml(content: str) -> ParsedDocument:
     root = _news_item(parse_xml(content))
     item_class = _first(root, "{*}itemMeta/{*}itemClass")
@@ -117,7 +152,6 @@ def parse_newsml(content: str) -> ParsedDocument:
         )
     meta = _first(root, "{*}contentMeta")
     blocks, head = _story_content(root)
-    pub_status = _first(root, "{*}itemMeta/{*}pubStatus")
     language = _first(meta, "{*}language") if meta is not None else None
     urgency = text_of(_first(meta, "{*}urgency")) if meta is not None else None
     metadata: dict[str, Any] = {
@@ -130,9 +164,7 @@ def parse_newsml(content: str) -> ParsedDocument:
         else root.get("{http://www.w3.org/XML/1998/namespace}lang"),
         "urgency": int(urgency) if urgency and urgency.isdigit() else None,
         "slugline": text_of(_first(root, ".//{*}contentMeta/{*}slugline")),
-        "pub_status": pub_status.get("qcode", "").partition(":")[2] or None
-        if pub_status is not None
-        else None,
+        "control": read_control(root),
         "created": text_of(_first(root, "{*}itemMeta/{*}firstCreated"))
         or text_of(_first(root, ".//{*}contentMeta/{*}contentCreated")),
         "updated": text_of(_first(root, "{*}itemMeta/{*}versionCreated")),

@@ -6,10 +6,11 @@ from typing import Any
 
 import orjson
 
+from pipeline.control import read_pub_status, read_signals
 from pipeline.formats.document import ParsedDocument
 from pipeline.formats.markup import html_blocks, text_lines
 from pipeline.formats.newsml import nitf_blocks
-from pipeline.records import Image, Rejected
+from pipeline.records import Control, Image, Rejected, normalise_timestamp
 
 # The keys a ninjs 3 people/places/organisations/subjects entry may carry.
 _ENTRY_KEYS = ("name", "rel", "uri", "literal")
@@ -67,6 +68,59 @@ def _entries(item: dict[str, Any], key: str) -> list[dict[str, str]]:
     return found
 
 
+_RIGHTS_INFO_KEYS = {
+    "langid": "langId",
+    "linkedrights": "linkedRights",
+    "encodedrights": "encodedRights",
+}
+
+
+def _text(value: Any) -> str | None:
+    """A string field, or AP's list of strings (``usageterms``) joined."""
+    if isinstance(value, list):
+        value = " ".join(v for v in value if isinstance(v, str))
+    if not isinstance(value, str):
+        return None
+    return " ".join(value.split()) or None
+
+
+def _rights_info(value: Any) -> dict[str, Any] | None:
+    """ninjs ``rightsInfo`` in 3.x spelling: a language id and one of linked or encoded
+    rights (a link wins where a provider sends both)."""
+    if not isinstance(value, dict):
+        return None
+    found = {
+        name: value[key]
+        for key, name in _RIGHTS_INFO_KEYS.items()
+        if isinstance(value.get(key), str)
+    }
+    if "linkedRights" in found:
+        found.pop("encodedRights", None)
+    return found if {"linkedRights", "encodedRights"} & found.keys() else None
+
+
+def read_control(item: dict[str, Any]) -> Control:
+    """The control fields of a ninjs object (lower-cased keys, any version)."""
+    status, embargoed = read_pub_status(_string(item, "pubstatus"))
+    until_text = _string(item, "embargoeduntil") or _string(item, "embargoed")
+    until = normalise_timestamp(until_text)
+    rights = item.get("rightsinfo")
+    signals = item.get("signals")
+    return Control(
+        pub_status=status,
+        embargoed=embargoed or "embargoeduntil" in item or "embargoed" in item,
+        embargoed_until=until,
+        ed_note=_text(item.get("ednote")),
+        copyright_holder=_text(item.get("copyrightholder")),
+        copyright_notice=_text(item.get("copyrightnotice")),
+        usage_terms=_text(item.get("usageterms")),
+        rights_info=_rights_info(rights),
+        expires=normalise_timestamp(_string(item, "expires")),
+        signals=read_signals([str(v) for v in signals]) if isinstance(signals, list) else (),
+        profile=_string(item, "profile"),
+    )
+
+
 def _images(item: dict[str, Any]) -> list[Image]:
     images = []
     associations = item.get("associations", [])
@@ -85,6 +139,7 @@ def _images(item: dict[str, Any]) -> list[Image]:
                     caption=" ".join(text.split()),
                     credit=credit if credit else None,
                     href=assoc.get("uri") if isinstance(assoc.get("uri"), str) else None,
+                    control=read_control(assoc),
                 )
             )
     return images
@@ -121,7 +176,7 @@ def parse_ninjs(content: str) -> ParsedDocument:
         "language": _string(item, "language"),
         "urgency": urgency if isinstance(urgency, int) and not isinstance(urgency, bool) else None,
         "slugline": _string(item, "slugline"),
-        "pub_status": _string(item, "pubstatus"),
+        "control": read_control(item),
         "created": _string(item, "firstcreated"),
         "updated": _string(item, "versioncreated"),
         "located": _string(item, "located"),

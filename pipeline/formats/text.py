@@ -27,4 +27,4 @@ def split_blocks(text: str) -> list[str]:
 
 
 def parse_text(content: str) -> ParsedDocument:
-    return ParsedDocument(blocks=split_blocks(content))
+    return ParsedDocument(blocks=split_blocks(content), agency_copy=True)

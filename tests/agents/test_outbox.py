@@ -158,8 +158,8 @@ def test_the_guard_tells_replays_from_other_items_and_late_versions() -> None:
     assert published.verdict(uri, 1, "a") == "publish"
     published.claim(uri, 1, "a")
     assert published.verdict(uri, 1, "a") == "replayed"  # the same item in the same batch
-    published.remember(uri, 1, "a")
-    published.remember(uri, 2, "b")
+    published.remember(uri, 1, "a", [])
+    published.remember(uri, 2, "b", [])
     assert published.verdict(uri, 1, "a") == "replayed"  # replayed after the newer version
     assert published.verdict(uri, 2, "c") == "redelivery"  # version 2 is out for b
     assert published.verdict(uri, 1, "d") == "redelivery"

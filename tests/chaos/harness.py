@@ -63,40 +63,64 @@ def raw(content: str, source: str, guid: str | None, version: str | None) -> Raw
     )
 
 
+EMBARGO_LINE = "EMBARGOED UNTIL 0001 GMT MONDAY DECEMBER 7\n\n"
+
+
 def plan_items(count: int, seed: int) -> Plan:
-    """About 60% new stories, 15% new versions (same guid, a paragraph more), 15%
-    redeliveries (same guid, version and text) and 10% malformed items, in an order where
-    every version and redelivery follows its story (same key, so same partition)."""
+    """About 50% new stories (a tenth of them embargoed), 15% new versions (same guid, a
+    paragraph more), 15% redeliveries (same guid, version and text), 5% kills and 5%
+    corrections of a story (its next version; the story gets nothing after them) and 10%
+    malformed items, in an order where everything of a story follows it (same key, so same
+    partition)."""
     rng = random.Random(seed)
     plan = Plan()
     stories: list[tuple[str, str]] = []
+    versions: dict[str, int] = {}
+    live: list[int] = []
     while len(plan.records) < count:
         roll = rng.random()
-        if roll < 0.6 or not stories:
+        if roll < 0.5 or not live:
             guid = f"chaos-{seed}-{len(stories)}"
             text = story_text(rng, len(stories))
+            if rng.random() < 0.1:
+                text = EMBARGO_LINE + text
             stories.append((guid, text))
+            live.append(len(stories) - 1)
+            versions[guid] = 1
             item = raw(text, f"agency-{len(stories) % 3}", guid, "1")
             plan.records.append(item)
             plan.expected[item.id] = "published:v1"
-        elif roll < 0.75:
-            index = rng.randrange(len(stories))
+        elif roll < 0.65:
+            index = rng.choice(live)
             guid, text = stories[index]
             extra = f"{text}\n\nUpdate {rng.randint(1, 10**6)}: {story_text(rng, index)[-200:]}"
             item = raw(extra, f"agency-{(index + 1) % 3}", guid, "2")
             plan.records.append(item)
             # Only the first version 2 per story is new; later ones are redeliveries of it.
-            already = any(
-                isinstance(r, RawItem) and r.guid == guid and r.version == "2"
-                for r in plan.records[:-1]
-            )
-            plan.expected[item.id] = "duplicate" if already else "published:v2"
-        elif roll < 0.9:
-            index = rng.randrange(len(stories))
+            if versions[guid] >= 2:
+                plan.expected[item.id] = "duplicate"
+            else:
+                versions[guid] = 2
+                plan.expected[item.id] = "published:v2"
+        elif roll < 0.8:
+            index = rng.choice(live)
             guid, text = stories[index]
             item = raw(text, f"agency-{(index + 1) % 3}", guid, "1")
             plan.records.append(item)
             plan.expected[item.id] = "duplicate"
+        elif roll < 0.9:
+            index = rng.choice(live)
+            live.remove(index)
+            guid, text = stories[index]
+            headline = text.removeprefix(EMBARGO_LINE).split("\n\n")[0]
+            if roll < 0.85:
+                content = f"KILL KILL KILL\n\nPlease kill the item headlined '{headline}'."
+            else:
+                content = "CORRECTED\n\n" + text.replace("Story", "Corrected story", 1)
+            item = raw(content, f"agency-{(index + 1) % 3}", guid, "9")
+            plan.records.append(item)
+            versions[guid] += 1
+            plan.expected[item.id] = f"published:v{versions[guid]}"
         else:
             malformed: list[bytes | RawItem] = [
                 f"not json {rng.random()}".encode(),

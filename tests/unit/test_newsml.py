@@ -21,7 +21,7 @@ def test_nitf_text_document() -> None:
     assert len(article.paragraphs) == 2
     assert article.paragraphs[1].startswith("Ugiating ea feugait utat")
     assert article.byline == "Meredith Jameson, Staff Reporter"
-    assert (article.language, article.slugline, article.pub_status) == (
+    assert (article.language, article.slugline, article.control.pub_status) == (
         "en-US",
         "US-Finance-Fed",
         "usable",

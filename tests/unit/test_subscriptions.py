@@ -14,6 +14,7 @@ from pipeline.subscriptions import (
     check_subscription,
     naive_match,
     parse_filter,
+    recipients,
 )
 
 STORY: dict[str, Any] = {
@@ -123,3 +124,13 @@ def test_the_index_agrees_with_trying_every_filter() -> None:
     assert index.match(STORY) == naive_match(subscriptions, STORY)
     index.remove("s0")
     assert "s0" not in index.match(STORY)
+
+
+def test_a_kill_goes_to_every_subscription_that_had_the_story_whatever_its_filter() -> None:
+    index = SubscriptionIndex(
+        [Subscription("belarus", {"places": ["BY"]}), Subscription("sport", {"keywords": ["goal"]})]
+    )
+    kill = {"uri": "u", "pubStatus": "canceled", "newswire": {"kind": "kill", "entities": []}}
+    assert recipients(index, kill, ["sport", "deleted-since"]) == ["sport"]
+    update = {**kill, "pubStatus": "usable", "newswire": {"kind": "update", "entities": []}}
+    assert recipients(index, update, ["sport"]) == []

@@ -1,0 +1,149 @@
+"""A story's life on the real broker: kills reach stories.latest, late old versions do not
+replace newer ones, advisories go to wire.advisories and never to the stories."""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import orjson
+import pytest
+
+from agents.topics import TopicNames, subscription_topic
+from pipeline.config import Settings
+from tests.conftest import raw_item
+from tests.integration.conftest import (
+    WorkerProcess,
+    isolated,
+    start_worker,
+    topic_records,
+    wait_for,
+)
+
+pytestmark = pytest.mark.kafka
+
+
+@pytest.fixture(scope="module")
+def worker(kafka: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkerProcess]:
+    home = tmp_path_factory.mktemp("lifecycle")
+    running = start_worker(replace(isolated(kafka), home=home), home / "worker.log")
+    yield running
+    running.stop()
+
+
+def last_on_latest(worker: WorkerProcess, uri: str) -> dict[str, Any]:
+    """The value a consumer of stories.latest holds for ``uri``: the last one written."""
+    latest = TopicNames.for_settings(worker.settings).latest
+    return [s for s in topic_records(worker.settings, latest) if s.get("uri") == uri][-1]
+
+
+def test_stories_latest_ends_with_the_kill(worker: WorkerProcess) -> None:
+    guid, marker = uuid.uuid4().hex, uuid.uuid4().hex[:8]
+    headline = f"Minister quits over contracts {marker}"
+    story = raw_item(
+        f"{headline}\n\nThe minister resigned on Monday after a report on contracts.",
+        source="wire",
+        guid=guid,
+        version="1",
+    )
+    kill = raw_item(
+        f"KILL KILL KILL\n\nPlease kill the item headlined '{headline}'. Legal reasons.",
+        source="wire",
+        guid=guid,
+        version="2",
+    )
+    published = worker.collect([story])[story.id]
+    assert published.status == "published"
+    killed = worker.collect([kill])[kill.id]
+    assert killed.status == "published"
+    assert killed.value["uri"] == published.value["uri"]
+    assert killed.value["pubStatus"] == "canceled"
+    latest = last_on_latest(worker, published.value["uri"])
+    assert (latest["version"], latest["pubStatus"]) == ("2", "canceled")
+    assert latest["bodies"][0]["value"].startswith("KILL.")
+
+
+def test_an_older_version_arriving_late_does_not_replace_the_newer(
+    worker: WorkerProcess,
+) -> None:
+    guid, marker = uuid.uuid4().hex, uuid.uuid4().hex[:8]
+
+    def version(n: int) -> Any:
+        text = f"Storm closes port {marker}\n\nThe port closed, update {n}.\n\nShips wait."
+        return raw_item(text, source="wire", guid=guid, version=str(n))
+
+    first, third, second = version(1), version(3), version(2)
+    uri = worker.collect([first])[first.id].value["uri"]
+    assert worker.collect([third])[third.id].status == "published"
+    late = worker.collect([second])[second.id]
+    assert late.status == "duplicate" and late.value["reason"] == "stale"
+    assert last_on_latest(worker, uri)["newswire"]["itemId"] == third.id
+
+
+def test_an_advisory_goes_to_wire_advisories_and_not_to_the_stories(
+    worker: WorkerProcess,
+) -> None:
+    marker = uuid.uuid4().hex[:8]
+    note = raw_item(
+        f"ADVISORY\n\nEditors: the story headlined 'Budget vote {marker}' will move at 1500 GMT."
+    )
+    outcome = worker.collect([note])[note.id]
+    assert outcome.status == "advisory"
+    assert outcome.value["refersTo"] == {"headline": f"Budget vote {marker}"}
+    structured = TopicNames.for_settings(worker.settings).structured
+    assert not [
+        s for s in topic_records(worker.settings, structured) if s["newswire"]["itemId"] == note.id
+    ]
+
+
+def post_subscription(worker: WorkerProcess, name: str, filter_: dict[str, Any]) -> None:
+    body = orjson.dumps({"name": name, "filter": filter_})
+    call = urllib.request.Request(
+        worker.settings.web_url + "/subscriptions", data=body, method="POST"
+    )
+    with urllib.request.urlopen(call, timeout=30) as response:
+        assert response.status == 201
+
+
+def saved_filter(worker: WorkerProcess, name: str) -> Any:
+    try:
+        with urllib.request.urlopen(f"{worker.settings.web_url}/subscriptions/{name}") as reply:
+            return orjson.loads(reply.read())["filter"]
+    except urllib.error.HTTPError:
+        return None
+
+
+def test_a_subscriber_whose_filter_no_longer_matches_still_gets_the_kill(
+    worker: WorkerProcess,
+) -> None:
+    marker, guid = uuid.uuid4().hex[:8], uuid.uuid4().hex
+    name = f"desk-{marker}"
+    post_subscription(worker, name, {"keywords": [marker]})
+    wait_for(lambda: saved_filter(worker, name) == {"keywords": [marker]})
+    time.sleep(3)  # every worker's index has the subscription a moment after the API said so
+    headline = f"Port strike spreads {marker}"
+    story = raw_item(f"{headline}\n\nDockers walked out on Monday.", guid=guid, version="1")
+    uri = worker.collect([story])[story.id].value["uri"]
+    topic = subscription_topic(worker.settings, name)
+    wait_for(lambda: [s["version"] for s in topic_records(worker.settings, topic)] == ["1"])
+
+    post_subscription(worker, name, {"keywords": ["no-such-word"]})
+    wait_for(lambda: saved_filter(worker, name) == {"keywords": ["no-such-word"]})
+    time.sleep(3)
+    kill = raw_item(
+        f"KILL KILL KILL\n\nPlease kill the item headlined '{headline}'.", guid=guid, version="2"
+    )
+    assert worker.collect([kill])[kill.id].status == "published"
+
+    def recalled() -> bool:
+        got = [
+            (s["uri"], s["version"], s["pubStatus"]) for s in topic_records(worker.settings, topic)
+        ]
+        return got == [(uri, "1", "usable"), (uri, "2", "canceled")]
+
+    wait_for(recalled)
