@@ -5,7 +5,7 @@ Each format parser reads its own fields into the article's ``Control`` (NewsML-G
 ``pubStatus``, ``embargoed``, ``edNote``, ``signal``, ``rightsInfo``; ninjs ``pubStatus``,
 ``embargoedUntil``, ``edNote``, rights; feeds' rights). Plain copy carries the same in agency
 lines above the story ("KILL KILL KILL", "EMBARGOED UNTIL 0001 GMT MONDAY DECEMBER 7",
-"Eds: …"), which ``read_agency_lines`` takes out of the text into the control. ``item_kind``
+"Eds: …"), which ``read_agency_lines`` takes out of the text into the control. ``settle``
 then decides, in this one place, what the item is.
 
 Only whole agency lines at the top of plain copy count: "Chemicals kill the grass" or a
@@ -19,6 +19,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from pipeline.dateline import MONTHS
 from pipeline.records import Control
 
 Kind = Literal["story", "update", "correction", "refile", "kill", "withhold", "advisory"]
@@ -80,7 +81,8 @@ _KILL = re.compile(
     r"|WITHDRAW(?:AL)?))*[\s.!]*|\(?STORY\s+(?:WITHDRAWN|KILLED)\)?[\s.!]*"
 )
 _KILL_REQUEST = re.compile(
-    r"(?:Please|Editors (?:are asked to|please)|Kindly)\s+(?:kill|withdraw|eliminate|delete)\b.*",
+    r"(?:Please|Editors (?:are asked to|please)|Kindly)\s+(?:kill|withdraw|eliminate|delete)"
+    r"\s+(?:the\s+|this\s+|that\s+)?(?:item|story|article|report|dispatch|take)\b.*",
     re.IGNORECASE,
 )
 _HOLD = re.compile(r"HOLD(?:\s+HOLD)*[\s.!]*")
@@ -108,9 +110,7 @@ _QUOTED = re.compile(
     r"(?:headlined|headline|titled|slugged)\s*[:\s]\s*['‘\"“](?P<headline>.+?)['’\"”]"
 )
 _MAX_AGENCY_LINES = 6
-_HEADLINE_MARKERS = re.compile(
-    r"^(?:(?P<marker>REFILE|CORRECTED|RPT|REPEAT|UPDATE\s+\d+)\s*[-–—:]\s*)+"
-)
+_HEADLINE_MARKERS = re.compile(r"^(?:(?:REFILE|CORRECTED|RPT|REPEAT|UPDATE\s+\d+)\s*[-–—:]\s*)+")
 
 
 def _marker_of(line: str) -> str | None:
@@ -264,27 +264,6 @@ _ZONES = {
     "PDT": -7,
     "JST": 9,
 }
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ],
-        start=1,
-    )
-    for name in names
-}
 _CLOCK = re.compile(
     r"(?P<hour>\d{1,2})(?::?(?P<minute>\d{2}))?\s*(?P<half>[ap]\.?m\.?)?\s*(?P<zone>[A-Z]{1,4})\b",
     re.IGNORECASE,
@@ -304,7 +283,7 @@ def parse_embargo_time(text: str, received: datetime) -> str | None:
         None,
     )
     day = next(
-        (m for m in _DAY.finditer(text) if (m["month"] or m["month2"]).lower() in _MONTHS),
+        (m for m in _DAY.finditer(text) if (m["month"] or m["month2"]).lower() in MONTHS),
         None,
     )
     if clock is None or day is None:
@@ -312,7 +291,7 @@ def parse_embargo_time(text: str, received: datetime) -> str | None:
     hour, minute = int(clock["hour"]), int(clock["minute"] or 0)
     if clock["half"]:
         hour = hour % 12 + (12 if clock["half"].lower().startswith("p") else 0)
-    month = _MONTHS[(day["month"] or day["month2"]).lower()]
+    month = MONTHS[(day["month"] or day["month2"]).lower()]
     number = int(day["day"] or day["day2"])
     year_text = day["year"] or day["year2"]
     offset = timedelta(hours=_ZONES[clock["zone"].upper()])

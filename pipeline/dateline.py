@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from pipeline.records import Dateline
 
-_MONTHS = {
+MONTHS = {
     name: number
     for number, names in enumerate(
         [
@@ -70,7 +70,7 @@ def resolve_date(text: str, received: datetime) -> date | None:
             return None
         back = (today.weekday() - _WEEKDAYS.index(words[0].lower())) % 7
         return today - timedelta(days=back)
-    month = _MONTHS.get(words[0].lower())
+    month = MONTHS.get(words[0].lower())
     if month is None:
         return None
     day = int(words[1])
@@ -123,7 +123,7 @@ def parse_date_only_line(block: str) -> date | None:
     match = _FULL_DATE.match(block.strip())
     if match is None:
         return None
-    month = _MONTHS.get(match["month"].rstrip(".").lower())
+    month = MONTHS.get(match["month"].rstrip(".").lower())
     if month is None:
         return None
     try:

@@ -1,5 +1,6 @@
-"""A story's life on the real broker: kills reach stories.latest, late old versions do not
-replace newer ones, advisories go to wire.advisories and never to the stories."""
+"""A story's life on the real broker: kills reach stories.latest and every subscriber that
+had the story, late old versions do not replace newer ones, advisories go to
+wire.advisories and never to the stories."""
 
 from __future__ import annotations
 
@@ -7,33 +8,16 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any
 
 import orjson
 import pytest
 
 from agents.topics import TopicNames, subscription_topic
-from pipeline.config import Settings
 from tests.conftest import raw_item
-from tests.integration.conftest import (
-    WorkerProcess,
-    isolated,
-    start_worker,
-    topic_records,
-    wait_for,
-)
+from tests.integration.conftest import WorkerProcess, topic_records, wait_for
 
 pytestmark = pytest.mark.kafka
-
-
-@pytest.fixture(scope="module")
-def worker(kafka: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkerProcess]:
-    home = tmp_path_factory.mktemp("lifecycle")
-    running = start_worker(replace(isolated(kafka), home=home), home / "worker.log")
-    yield running
-    running.stop()
 
 
 def last_on_latest(worker: WorkerProcess, uri: str) -> dict[str, Any]:

@@ -251,6 +251,7 @@ def test_agency_lines_mark_the_item_and_go_to_the_ed_note(lines: str, kind: str)
         "BILL WITHDRAWN\n\nThe government withdrew the bill on Tuesday after a revolt by its "
         "own members.",
         "Hold on\n\nHold the line, the coach told his players, who went on to win 2-1.",
+        "Please kill the bill, protesters say\n\nThousands marched on parliament on Tuesday.",
     ],
 )
 def test_kill_words_inside_a_story_never_fire(text: str) -> None:
