@@ -22,12 +22,13 @@ from typing import Literal
 from pipeline.dateline import MONTHS
 from pipeline.records import Control
 
-Kind = Literal["story", "update", "correction", "refile", "kill", "withhold", "advisory"]
+Kind = Literal["story", "update", "correction", "refile", "repeat", "kill", "withhold", "advisory"]
 KINDS: tuple[Kind, ...] = (
     "story",
     "update",
     "correction",
     "refile",
+    "repeat",
     "kill",
     "withhold",
     "advisory",
@@ -94,7 +95,8 @@ _EMBARGO = re.compile(
 # Slug tags and advisory labels stand alone on their line: upper-case headlines ("REPEAT
 # OFFENDERS JAILED", "BUDGET DEFICIT WIDENS", "LEAD FOUND IN WATER") are stories.
 _CORRECTION = re.compile(r"\(?(?:CORRECTED|CORRECTION)\)?[\s.]*|\((?:Corrects|CORRECTS)\b[^)]*\)")
-_REFILE = re.compile(r"\(?(?:REFILE|REPEAT|RPT)\)?[\s.]*")
+_REFILE = re.compile(r"\(?REFILE\)?[\s.]*")
+_REPEAT = re.compile(r"\(?(?:REPEAT|RPT)\)?[\s.]*")
 _UPDATE = re.compile(
     r"UPDATE\s+\d+|\d+(?:st|nd|rd|th)\s+Ld-Writethru\b.*|WRITETHRU|\((?:Adds|Updates)\b[^)]*\)"
 )
@@ -122,6 +124,8 @@ def _marker_of(line: str) -> str | None:
         return "correction"
     if _REFILE.fullmatch(line):
         return "refile"
+    if _REPEAT.fullmatch(line):
+        return "repeat"
     if _UPDATE.fullmatch(line):
         return "update"
     if _ADVISORY.fullmatch(line.rstrip(" .:")):
@@ -135,6 +139,7 @@ _STRENGTH: dict[str, int] = {
     "advisory": 4,
     "correction": 3,
     "refile": 2,
+    "repeat": 2,
     "update": 1,
 }
 
@@ -199,8 +204,8 @@ def headline_marker(headline: str) -> str | None:
     if found is None:
         return None
     tags = re.findall(r"REFILE|CORRECTED|RPT|REPEAT|UPDATE", found.group())
-    kinds = {"CORRECTED": "correction", "UPDATE": "update"}
-    return max((kinds.get(tag, "refile") for tag in tags), key=_STRENGTH.__getitem__)
+    kinds = {"CORRECTED": "correction", "UPDATE": "update", "REFILE": "refile"}
+    return max((kinds.get(tag, "repeat") for tag in tags), key=_STRENGTH.__getitem__)
 
 
 def item_kind(control: Control, headline: str) -> Kind:
@@ -226,6 +231,28 @@ def item_kind(control: Control, headline: str) -> Kind:
 
 
 _STATUS_OF_KIND = {"kill": "canceled", "withhold": "withheld"}
+LifecycleKind = Literal[
+    "original", "update", "correction", "refile", "repeat", "kill", "withhold", "release"
+]
+
+
+def version_kind(kind: str, status: str, reason: str | None) -> LifecycleKind:
+    """What a published version is (``newswire.lifecycle.kind``), from what the item is and
+    what dedup decided: a usable version of a recalled story releases it; an unmarked later
+    version is an update; a first version is the original unless it says otherwise."""
+    if reason == "released":
+        return "release"
+    return _VERSION_KINDS.get(kind) or ("update" if status == "version" else "original")
+
+
+_VERSION_KINDS: dict[str, LifecycleKind] = {
+    "kill": "kill",
+    "withhold": "withhold",
+    "correction": "correction",
+    "refile": "refile",
+    "repeat": "repeat",
+    "update": "update",
+}
 
 
 def settle(control: Control, headline: str) -> tuple[Kind, Control]:

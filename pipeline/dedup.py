@@ -55,9 +55,10 @@ LEAD_WORDS = 15
 MAX_SINGLE_HIT_CANDIDATES = 8
 Status = Literal["new", "version", "duplicate"]
 Reason = Literal["redelivery", "stale", "exact", "near"]
-VersionRule = Literal["guid", "referred", "refile", "marked", "rewrite", "repeat"]
-"""What made a decided version one (``guid``; ``referred``: a kill or correction naming the
-story's headline; or the ``Evidence.rule`` that linked it)."""
+VersionRule = Literal["guid", "released", "referred", "refile", "marked", "rewrite", "repeat"]
+"""What made a decided version one (``guid``; ``released``: by guid, a usable version of a
+killed or withheld story; ``referred``: a kill or correction naming the story's headline; or
+the ``Evidence.rule`` that linked it)."""
 
 # Wire update markers as agencies set them: a slug opening the headline ("UPDATE 2-",
 # "CORRECTED - ", "(REFILE)"), a note in parentheses ("(Adds quotes)", "(CORRECTS figure)"),
@@ -496,7 +497,7 @@ def _by_guid(record: StoryRecord, incoming: Incoming, index: DedupIndex) -> Deci
     new, old = _version_tuple(incoming.provider_version), _version_tuple(record.provider_version)
     if new is not None and old is not None and new <= old and incoming.kind not in NEVER_DUPLICATE:
         return _duplicate(record, incoming, "redelivery" if new == old else "stale", 1.0)
-    return _next_version(record, incoming, 1.0, "guid")
+    return _next_version(record, incoming, 1.0, "released" if releases else "guid")
 
 
 def _same_source_rewrite(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pipeline.control import normalised_urgency, recall_notice
+from pipeline.control import normalised_urgency, recall_notice, version_kind
 from pipeline.dedup import Decision
 from pipeline.records import (
     Article,
@@ -49,6 +49,12 @@ def _associations(article: Article, uri: str) -> list[dict[str, Any]]:
 
 
 _NINJS_LIST = {"person": "people", "organisation": "organisations", "place": "places"}
+
+
+def _lifecycle(article: Article, decision: Decision) -> dict[str, str]:
+    kind = version_kind(article.kind, decision.status, decision.reason)
+    urgency = normalised_urgency(article.urgency)
+    return {"kind": kind, **({"urgency": urgency} if urgency else {})}
 
 
 def control_fields(control: Control) -> dict[str, Any]:
@@ -146,7 +152,7 @@ def build_story(
     newswire: dict[str, Any] = {
         "itemId": item.id,
         "source": item.source,
-        "kind": article.kind,
+        "lifecycle": _lifecycle(article, decision),
         "receivedAt": received,
         "processedAt": rfc3339(processed_at),
         **enrichment.to_dict(),
@@ -157,10 +163,10 @@ def build_story(
         newswire["dateline"] = article.dateline.to_dict()
     if article.extraction:
         newswire["extraction"] = article.extraction
-    if urgency := normalised_urgency(article.urgency):
-        newswire["urgency"] = urgency
     if article.control.embargoed:
-        newswire["embargoed"] = True
+        newswire["embargo"] = {"embargoed": True} | (
+            {"until": article.control.embargoed_until} if article.control.embargoed_until else {}
+        )
     story["newswire"] = newswire
     return story
 

@@ -233,6 +233,6 @@ def recipients(
     also to every subscription (still saved) that received an earlier version of the story,
     whatever its filter says now, so that the story is recalled wherever it went."""
     names = set(index.match(story))
-    if story.get("newswire", {}).get("kind") in RECALLING_KINDS:
+    if story.get("newswire", {}).get("lifecycle", {}).get("kind") in RECALLING_KINDS:
         names |= set(received_before) & index.subscriptions.keys()
     return sorted(names)

@@ -65,9 +65,9 @@ def test_newsml_embargo_note_and_rights_are_carried() -> None:
     assert story["copyrightHolder"] == "Example Enews LLP"
     assert story["copyrightNotice"] == "Copyright 2018 Example Enews LLP"
     assert story["usageTerms"] == "Not for use outside the United States"
-    assert story["newswire"]["kind"] == "update"
-    assert story["newswire"]["embargoed"] is True
-    assert story["urgency"] == 4 and story["newswire"]["urgency"] == "routine"
+    assert story["newswire"]["lifecycle"] == {"kind": "update", "urgency": "routine"}
+    assert story["newswire"]["embargo"] == {"embargoed": True, "until": "2018-10-23T12:00:00Z"}
+    assert story["urgency"] == 4
 
 
 def test_the_iptc_example_item_keeps_its_embargo_and_rights() -> None:
@@ -83,7 +83,7 @@ def test_the_iptc_example_item_keeps_its_embargo_and_rights() -> None:
 def test_an_empty_embargo_means_embargoed_time_unknown() -> None:
     (outcome,) = process([newsml(1, item_meta="<embargoed/>")])
     assert isinstance(outcome, Published)
-    assert outcome.story["newswire"]["embargoed"] is True
+    assert outcome.story["newswire"]["embargo"] == {"embargoed": True}
     assert "embargoedUntil" not in outcome.story
 
 
@@ -101,7 +101,7 @@ def test_a_kill_of_a_known_story_is_its_next_version_not_a_duplicate() -> None:
     assert kill.story["uri"] == first.story["uri"]
     assert kill.story["version"] == "2"
     assert kill.story["pubStatus"] == "canceled"
-    assert kill.story["newswire"]["kind"] == "kill"
+    assert kill.story["newswire"]["lifecycle"]["kind"] == "kill"
     assert kill.story["edNote"] == "Legal: withdrawn."
     assert kill.story["bodies"][0]["value"].startswith("KILL.")
     assert STORY not in kill.story["bodies"][0]["value"]
@@ -118,7 +118,7 @@ def test_a_correction_that_changes_a_few_words_is_a_version() -> None:
     first, correction = process([newsml(11), corrected])
     assert isinstance(correction, Published)
     assert correction.story["uri"] == first.story["uri"]  # type: ignore[union-attr]
-    assert correction.story["newswire"]["kind"] == "correction"
+    assert correction.story["newswire"]["lifecycle"]["kind"] == "correction"
 
 
 def ninjs(**fields: Any) -> str:
@@ -228,6 +228,7 @@ def test_a_kill_for_a_story_never_seen_is_still_delivered() -> None:
         ("HOLD HOLD HOLD", "withhold"),
         ("CORRECTED", "correction"),
         ("REFILE", "refile"),
+        ("RPT", "repeat"),
         ("BC-US-Fed, 1st Ld-Writethru", "story"),
         ("1st Ld-Writethru", "update"),
         ("Eds: Adds comment from the White House.", "story"),
@@ -328,6 +329,8 @@ def test_a_later_usable_version_releases_a_withheld_story() -> None:
     assert isinstance(released, Published)
     assert released.story["uri"] == first.story["uri"]  # type: ignore[union-attr]
     assert (released.story["version"], released.story["pubStatus"]) == ("3", "usable")
+    assert released.story["newswire"]["lifecycle"]["kind"] == "release"
+    assert first.story["newswire"]["lifecycle"]["kind"] == "original"  # type: ignore[union-attr]
     assert STORY in released.story["bodies"][0]["value"]
 
 

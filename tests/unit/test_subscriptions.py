@@ -130,7 +130,11 @@ def test_a_kill_goes_to_every_subscription_that_had_the_story_whatever_its_filte
     index = SubscriptionIndex(
         [Subscription("belarus", {"places": ["BY"]}), Subscription("sport", {"keywords": ["goal"]})]
     )
-    kill = {"uri": "u", "pubStatus": "canceled", "newswire": {"kind": "kill", "entities": []}}
+    kill = {
+        "uri": "u",
+        "pubStatus": "canceled",
+        "newswire": {"lifecycle": {"kind": "kill"}, "entities": []},
+    }
     assert recipients(index, kill, ["sport", "deleted-since"]) == ["sport"]
-    update = {**kill, "pubStatus": "usable", "newswire": {"kind": "update", "entities": []}}
+    update = {**kill, "newswire": {"lifecycle": {"kind": "update"}, "entities": []}}
     assert recipients(index, update, ["sport"]) == []
