@@ -38,6 +38,8 @@ class Plan:
     records: list[bytes | RawItem] = field(default_factory=list)
     expected: dict[str, str] = field(default_factory=dict)
     """item id -> "published:v1", "published:v2", "duplicate" or "rejected"."""
+    mix: Counter[str] = field(default_factory=Counter)
+    """How many kills, corrections and embargoed stories the plan holds."""
 
 
 def story_text(rng: random.Random, number: int) -> str:
@@ -84,6 +86,7 @@ def plan_items(count: int, seed: int) -> Plan:
             text = story_text(rng, len(stories))
             if rng.random() < 0.1:
                 text = EMBARGO_LINE + text
+                plan.mix["embargoed"] += 1
             stories.append((guid, text))
             live.append(len(stories) - 1)
             versions[guid] = 1
@@ -115,8 +118,10 @@ def plan_items(count: int, seed: int) -> Plan:
             headline = text.removeprefix(EMBARGO_LINE).split("\n\n")[0]
             if roll < 0.85:
                 content = f"KILL KILL KILL\n\nPlease kill the item headlined '{headline}'."
+                plan.mix["recalled"] += 1
             else:
                 content = "CORRECTED\n\n" + text.replace("Story", "Corrected story", 1)
+                plan.mix["corrected"] += 1
             item = raw(content, f"agency-{(index + 1) % 3}", guid, "9")
             plan.records.append(item)
             versions[guid] += 1
@@ -284,6 +289,8 @@ class Tally:
     wrong: list[str]
     repeated_notices: int
     subscription_missing: list[str]
+    mix: dict[str, int]
+    """The plan's story kills (recalled), corrections and embargoed stories."""
 
     def line(self, kills: int, restarts: int, broker_restarts: int) -> str:
         return (
@@ -292,7 +299,8 @@ class Tally:
             f"duplicates={self.duplicates} dead_letters={self.dead_letters} "
             f"lost={len(self.lost)} doubled={len(self.doubled)} wrong={len(self.wrong)} "
             f"repeated_notices={self.repeated_notices} "
-            f"subscription_missing={len(self.subscription_missing)}"
+            f"subscription_missing={len(self.subscription_missing)} "
+            + " ".join(f"{k}={self.mix.get(k, 0)}" for k in ("recalled", "corrected", "embargoed"))
         )
 
 
@@ -334,4 +342,5 @@ def account(settings: Settings, plan: Plan, spans: list[SubscriptionSpan] | None
         wrong=wrong,
         repeated_notices=repeated,
         subscription_missing=subscription_missing(settings, spans or []),
+        mix=dict(plan.mix),
     )
