@@ -125,7 +125,7 @@ def register_publish(
         async with outbox.acknowledged():
             for out, value in zip(stories, values, strict=True):
                 before = published.receivers(out.key)
-                receivers.append(await route(out.published.story, value, story_headers, before))
+                receivers.append(await route(out.published.story, value, before))
         for out, sent_to in zip(stories, receivers, strict=True):
             story = out.published.story
             published.remember(out.key, out.unique.decision.version, out.published.item_id, sent_to)

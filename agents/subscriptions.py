@@ -8,6 +8,7 @@ rebuilds its in-memory index whenever the table's generation moves on.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any, cast
@@ -19,8 +20,10 @@ from faust.types import EventT
 from faust.web import Request, Response, View
 
 from agents.auth import UNAUTHORISED, bearer_allows
+from agents.embargo import EmbargoHolds, register_embargo_release
 from agents.metrics import Metrics
 from agents.outbox import Outbox
+from agents.output import headers
 from agents.topics import (
     TopicNames,
     bytes_topic,
@@ -34,6 +37,7 @@ from pipeline.subscriptions import (
     Subscription,
     SubscriptionIndex,
     check_subscription,
+    holds_back,
     recipients,
 )
 
@@ -49,9 +53,9 @@ class _CurrentIndex:
         self.generation = -1
 
 
-Route = Callable[[dict[str, Any], bytes, dict[str, bytes], Collection[str]], Awaitable[list[str]]]
-"""Sends a story to its subscriptions (given those that received the story before); returns
-the names it was sent to."""
+Route = Callable[[dict[str, Any], bytes, Collection[str]], Awaitable[list[str]]]
+"""Sends a story to its subscriptions (given those that received the story before), or holds
+it back from public ones while it is embargoed; returns the names it went or is held for."""
 
 
 def load_subscriptions_file(path: Path) -> list[Subscription]:
@@ -70,9 +74,11 @@ def register_subscriptions(
     metrics: Metrics,
     outbox: Outbox,
     track: Callable[[list[str]], Awaitable[None]],
+    holds: EmbargoHolds,
 ) -> Route:
-    """Add the subscription agent, views and start-up load to ``app``; returns the router the
-    publish agent calls for every story (``track`` readies the producer for a new topic)."""
+    """Add the subscription agent, views, start-up load and embargo release to ``app``;
+    returns the router the publish agent calls for every story (``track`` readies the
+    producer for a new topic; ``holds`` keeps embargoed stories back from public ones)."""
     names = TopicNames.for_settings(settings)
     commands = bytes_topic(app, names.subscription_commands, partitions=1, internal=True)
     table = app.GlobalTable("subscriptions", partitions=1, key_type=str)
@@ -83,7 +89,7 @@ def register_subscriptions(
         if subscription is not None:
             topic = subscription_topic(settings, name)
             await ensure_topics(settings, {topic: subscription_spec(settings)})
-        value = orjson.dumps(subscription.filter) if subscription else b"null"
+        value = orjson.dumps(subscription.stored()) if subscription else b"null"
         await (await commands.send(key=name.encode(), value=value))
 
     async def apply(events: Sequence[EventT[bytes]]) -> None:
@@ -110,24 +116,36 @@ def register_subscriptions(
         generation = int(table.get(GENERATION) or 0)
         if generation != current.generation:
             current.index = SubscriptionIndex(
-                Subscription(name, filter_) for name, filter_ in table.items() if name != GENERATION
+                Subscription.from_stored(name, value)
+                for name, value in table.items()
+                if name != GENERATION
             )
             current.generation = generation
             metrics.subscriptions.labels(metrics.worker).set(len(current.index.subscriptions))
         return current.index
 
-    async def route(
-        story: dict[str, Any], value: bytes, headers: dict[str, bytes], before: Collection[str]
-    ) -> list[str]:
-        names = recipients(index(), story, before)
+    async def send(name: str, key: bytes, value: bytes) -> None:
+        topic = outputs.get(name)
+        if topic is None:
+            topic_name = subscription_topic(settings, name)
+            await track([topic_name])
+            topic = outputs[name] = bytes_topic(app, topic_name)
+        await outbox.send(topic, key, value, story_headers)
+
+    async def route(story: dict[str, Any], value: bytes, before: Collection[str]) -> list[str]:
+        current = index()
+        names = recipients(current, story, before)
+        now, uri, version = time.time(), story["uri"], int(story["version"])
         for name in names:
-            topic = outputs.get(name)
-            if topic is None:
-                topic_name = subscription_topic(settings, name)
-                await track([topic_name])
-                topic = outputs[name] = bytes_topic(app, topic_name)
-            await outbox.send(topic, story["uri"].encode(), value, headers)
+            if holds_back(current.subscriptions[name], story, now):
+                holds.hold(uri, name, story, value)
+                continue
+            holds.drop(uri, name, version)
+            await send(name, uri.encode(), value)
         return names
+
+    story_headers = headers("story")
+    register_embargo_release(app, holds, outbox, send)
 
     def refused(request: Request) -> bool:
         return not bearer_allows(request.headers, settings.api_token)
@@ -138,8 +156,9 @@ def register_subscriptions(
             if refused(request):
                 return self.json(UNAUTHORISED, status=401)
             listed = [
-                {"name": n, "filter": f, "topic": subscription_topic(settings, n)}
-                for n, f in sorted(table.items())
+                Subscription.from_stored(n, v).to_dict()
+                | {"topic": subscription_topic(settings, n)}
+                for n, v in sorted(table.items())
                 if n != GENERATION
             ]
             return self.json(listed)
@@ -164,9 +183,8 @@ def register_subscriptions(
                 return self.json(UNAUTHORISED, status=401)
             if name == GENERATION or name not in table:
                 return self.json({"error": f"no subscription {name}"}, status=404)
-            return self.json(
-                {"name": name, "filter": table[name], "topic": subscription_topic(settings, name)}
-            )
+            saved = Subscription.from_stored(name, table[name])
+            return self.json(saved.to_dict() | {"topic": subscription_topic(settings, name)})
 
         async def delete(self, request: Request, name: str) -> Response:
             if refused(request):

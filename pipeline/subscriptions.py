@@ -9,6 +9,9 @@ A filter is a JSON object; every field given must match (AND), any value of a fi
 
 ``newswire tail --filter`` takes the same filter as ``field=value,value;field=value``.
 
+A subscription marked ``public`` is a public output: it receives an embargoed story only once
+the embargo has passed (``holds_back``); the worker holds and releases such stories itself.
+
 Matching does not loop over subscriptions: each story's terms (entity names and uris, types,
 places and country codes, sources, language, words) are looked up in an inverted index of the
 filters, and a subscription matches when every one of its fields was hit.
@@ -20,6 +23,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 LIST_FIELDS = ("entities", "entityTypes", "places", "sources", "languages", "keywords")
@@ -35,9 +39,25 @@ class FilterError(ValueError):
 class Subscription:
     name: str
     filter: dict[str, Any]
+    public: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "filter": self.filter}
+        return {
+            "name": self.name,
+            "filter": self.filter,
+            **({"public": True} if self.public else {}),
+        }
+
+    def stored(self) -> dict[str, Any]:
+        """What the subscriptions table keeps: the filter, with the options if any are set
+        (a plain filter is what subscriptions saved before options existed look like)."""
+        return {"filter": self.filter, "public": True} if self.public else self.filter
+
+    @classmethod
+    def from_stored(cls, name: str, value: dict[str, Any]) -> Subscription:
+        if isinstance(value.get("filter"), dict):
+            return cls(name, value["filter"], bool(value.get("public")))
+        return cls(name, value)
 
 
 def check_filter(value: Any) -> dict[str, Any]:
@@ -71,7 +91,10 @@ def check_subscription(value: Any) -> Subscription:
         raise FilterError('a subscription is {"name": ..., "filter": {...}}')
     if not NAME.match(value["name"]):
         raise FilterError("a subscription name is 1-63 lower-case letters, digits, - or _")
-    return Subscription(value["name"], check_filter(value.get("filter", {})))
+    public = value.get("public", False)
+    if not isinstance(public, bool):
+        raise FilterError("public is true or false")
+    return Subscription(value["name"], check_filter(value.get("filter", {})), public)
 
 
 def parse_filter(text: str) -> dict[str, Any]:
@@ -236,3 +259,22 @@ def recipients(
     if story.get("newswire", {}).get("lifecycle", {}).get("kind") in RECALLING_KINDS:
         names |= set(received_before) & index.subscriptions.keys()
     return sorted(names)
+
+
+def holds_back(subscription: Subscription, story: Mapping[str, Any], now: float) -> bool:
+    """Whether a public subscription must wait for this story: it is embargoed, until a time
+    still to come or until a time the provider did not give (fail closed)."""
+    newswire = story.get("newswire", {})
+    embargo = newswire.get("embargo")
+    if not subscription.public or not embargo:
+        return False
+    if newswire.get("lifecycle", {}).get("kind") in RECALLING_KINDS:
+        return False  # a kill or hold recalls the story at once, embargo or not
+    due = embargo_due(embargo)
+    return due is None or due > now
+
+
+def embargo_due(embargo: Mapping[str, Any]) -> float | None:
+    """The epoch seconds an embargo ends, or None while its time is unknown."""
+    until = embargo.get("until")
+    return datetime.fromisoformat(until.replace("Z", "+00:00")).timestamp() if until else None

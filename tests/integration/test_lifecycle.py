@@ -4,18 +4,32 @@ wire.advisories and never to the stories."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
 import time
 import urllib.error
 import urllib.request
 import uuid
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
 from agents.topics import TopicNames, subscription_topic
+from pipeline.config import Settings
+from tests.chaos.harness import read_records
 from tests.conftest import raw_item
-from tests.integration.conftest import WorkerProcess, topic_records, wait_for
+from tests.integration.conftest import (
+    WorkerProcess,
+    isolated,
+    start_worker,
+    topic_records,
+    wait_for,
+)
 
 pytestmark = pytest.mark.kafka
 
@@ -85,8 +99,8 @@ def test_an_advisory_goes_to_wire_advisories_and_not_to_the_stories(
     ]
 
 
-def post_subscription(worker: WorkerProcess, name: str, filter_: dict[str, Any]) -> None:
-    body = orjson.dumps({"name": name, "filter": filter_})
+def post_subscription(worker: WorkerProcess, subscription: dict[str, Any]) -> None:
+    body = orjson.dumps(subscription)
     call = urllib.request.Request(
         worker.settings.web_url + "/subscriptions", data=body, method="POST"
     )
@@ -107,7 +121,7 @@ def test_a_subscriber_whose_filter_no_longer_matches_still_gets_the_kill(
 ) -> None:
     marker, guid = uuid.uuid4().hex[:8], uuid.uuid4().hex
     name = f"desk-{marker}"
-    post_subscription(worker, name, {"keywords": [marker]})
+    post_subscription(worker, {"name": name, "filter": {"keywords": [marker]}})
     wait_for(lambda: saved_filter(worker, name) == {"keywords": [marker]})
     time.sleep(3)  # every worker's index has the subscription a moment after the API said so
     headline = f"Port strike spreads {marker}"
@@ -116,7 +130,7 @@ def test_a_subscriber_whose_filter_no_longer_matches_still_gets_the_kill(
     topic = subscription_topic(worker.settings, name)
     wait_for(lambda: [s["version"] for s in topic_records(worker.settings, topic)] == ["1"])
 
-    post_subscription(worker, name, {"keywords": ["no-such-word"]})
+    post_subscription(worker, {"name": name, "filter": {"keywords": ["no-such-word"]}})
     wait_for(lambda: saved_filter(worker, name) == {"keywords": ["no-such-word"]})
     time.sleep(3)
     kill = raw_item(
@@ -131,3 +145,51 @@ def test_a_subscriber_whose_filter_no_longer_matches_still_gets_the_kill(
         return got == [(uri, "1", "usable"), (uri, "2", "canceled")]
 
     wait_for(recalled)
+
+
+def test_a_public_subscription_gets_an_embargoed_story_after_its_time_exactly_once(
+    kafka: Settings, tmp_path: Path
+) -> None:
+    """The story passes at once on a subscription that is no public output; the public one
+    gets it only after the embargo, once, although the worker is SIGKILLed meanwhile."""
+    settings = replace(isolated(kafka), home=tmp_path)
+    log = tmp_path / "worker.log"
+    worker = start_worker(settings, log)
+    marker = uuid.uuid4().hex[:8]
+    try:
+        for name, public in ((f"web-{marker}", True), (f"desk-{marker}", False)):
+            body = {"name": name, "filter": {"keywords": [marker]}, "public": public}
+            post_subscription(worker, body)
+            wait_for(lambda name=name: saved_filter(worker, name) == {"keywords": [marker]})
+        time.sleep(3)
+        until = datetime.now(UTC) + timedelta(seconds=40)
+        story = raw_item(
+            orjson.dumps(
+                {
+                    "uri": f"urn:test:{marker}",
+                    "type": "text",
+                    "headlines": [{"role": "main", "value": f"Results embargoed {marker}"}],
+                    "bodies": [
+                        {"role": "main", "contentType": "text/plain", "value": "Profit rose."}
+                    ],
+                    "embargoedUntil": until.isoformat().replace("+00:00", "Z"),
+                }
+            ).decode()
+        )
+        published = worker.collect([story])[story.id]
+        assert published.status == "published"
+        assert published.value["newswire"]["embargo"]["embargoed"] is True
+        web = subscription_topic(settings, f"web-{marker}")
+        desk = subscription_topic(settings, f"desk-{marker}")
+        wait_for(lambda: len(topic_records(settings, desk)) == 1)
+        assert topic_records(settings, web) == []
+        os.killpg(worker.process.pid, signal.SIGKILL)
+        worker.process.wait()
+        worker = start_worker(settings, log)
+        wait_for(lambda: len(topic_records(settings, web)) == 1, timeout=120)
+        time.sleep(10)  # and nothing more comes
+        (released,) = asyncio.run(read_records(settings, web))
+        assert released.timestamp / 1000 >= until.timestamp()
+        assert orjson.loads(released.value or b"{}")["uri"] == published.value["uri"]
+    finally:
+        worker.stop()

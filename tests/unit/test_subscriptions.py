@@ -12,6 +12,7 @@ from pipeline.subscriptions import (
     Subscription,
     SubscriptionIndex,
     check_subscription,
+    holds_back,
     naive_match,
     parse_filter,
     recipients,
@@ -138,3 +139,29 @@ def test_a_kill_goes_to_every_subscription_that_had_the_story_whatever_its_filte
     assert recipients(index, kill, ["sport", "deleted-since"]) == ["sport"]
     update = {**kill, "newswire": {"lifecycle": {"kind": "update"}, "entities": []}}
     assert recipients(index, update, ["sport"]) == []
+
+
+def embargoed(until: str | None, kind: str = "original") -> dict[str, Any]:
+    embargo = {"embargoed": True, **({"until": until} if until else {})}
+    return {"newswire": {"lifecycle": {"kind": kind}, "embargo": embargo}}
+
+
+def test_a_public_subscription_waits_for_the_embargo_and_fails_closed() -> None:
+    public, desk = Subscription("web", {}, public=True), Subscription("desk", {})
+    at_noon = 1767268800.0  # 2026-01-01T12:00:00Z
+    assert holds_back(public, embargoed("2026-01-01T12:00:01Z"), at_noon)
+    assert not holds_back(public, embargoed("2026-01-01T12:00:00Z"), at_noon)
+    assert holds_back(public, embargoed(None), at_noon)  # time unknown: still embargoed
+    assert not holds_back(desk, embargoed("2026-01-01T12:00:01Z"), at_noon)
+    assert not holds_back(public, embargoed(None, kind="kill"), at_noon)
+    assert not holds_back(public, {"newswire": {"lifecycle": {"kind": "original"}}}, at_noon)
+
+
+def test_the_public_option_is_kept_and_checked() -> None:
+    saved = check_subscription({"name": "web", "filter": {"places": ["BY"]}, "public": True})
+    assert Subscription.from_stored("web", saved.stored()) == saved
+    assert saved.to_dict() == {"name": "web", "filter": {"places": ["BY"]}, "public": True}
+    plain = Subscription.from_stored("old", {"places": ["BY"]})  # saved before options
+    assert plain == Subscription("old", {"places": ["BY"]})
+    with pytest.raises(FilterError, match="public is true or false"):
+        check_subscription({"name": "web", "filter": {}, "public": "yes"})
