@@ -120,14 +120,17 @@ class EmbargoHolds:
         """(subscription, uri, version) of the due stories already on their topics."""
         partitions = list(range(self.settings.partitions))
         wanted = {
-            subscription: TopicPartition(
-                subscription_topic(self.settings, subscription),
-                int(self._partitioner(key, partitions, partitions)),
+            (
+                subscription,
+                TopicPartition(
+                    subscription_topic(self.settings, subscription),
+                    int(self._partitioner(key, partitions, partitions)),
+                ),
             )
             for key, subscription, _ in due
         }
         found = set()
-        for subscription, partition in wanted.items():
+        for subscription, partition in wanted:
             versions = await recent_versions(self.settings, [partition])
             found |= {(subscription, k, v) for k, vs in versions.items() for v in vs}
         return found
