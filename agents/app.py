@@ -24,7 +24,7 @@ from agents.cleaners import Cleaners
 from agents.dashboard import Sampler, Trends, register_dashboard
 from agents.dedup import register_dedup
 from agents.delivery import IdempotentProducer, RewindingConsumer
-from agents.embargo import EmbargoHolds
+from agents.embargo import embargo_holds
 from agents.feeds import Feeds
 from agents.logs import never_fatal
 from agents.metrics import ConsumerState, Metrics
@@ -139,7 +139,7 @@ def create_app(settings: Settings) -> Newswire:
             await app.idempotent_producer.track(app.written_topics())
 
     trends = Trends(app, settings, outbox)
-    holds = EmbargoHolds(app, settings, topics.unique.get_topic_name())
+    holds = embargo_holds(app, settings, topics.unique.get_topic_name())
     route = register_subscriptions(
         app, settings, metrics, outbox, app.idempotent_producer.track, holds
     )

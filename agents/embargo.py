@@ -16,7 +16,7 @@ partition's previous owner is on the topic before the read-back looks.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import faust
@@ -42,15 +42,8 @@ class EmbargoHolds:
     """uri -> subscription -> the held version: ``{"v", "until", "story"}`` (``until`` in
     epoch seconds, None while the embargo's time is unknown)."""
 
-    def __init__(self, app: faust.App, settings: Settings, unique_topic: str) -> None:
-        self.settings, self.unique_topic = settings, unique_topic
-        self.table = app.Table(
-            "embargo-holds",
-            partitions=settings.partitions,
-            key_type=bytes,
-            use_partitioner=True,
-            store="memory://embargo",
-        )
+    def __init__(self, table: MutableMapping[bytes, Any], settings: Settings, unique_topic: str):
+        self.table, self.settings, self.unique_topic = table, settings, unique_topic
         self.assigned_at = time.monotonic()
         self._partitioner = DefaultPartitioner()
 
@@ -84,9 +77,14 @@ class EmbargoHolds:
             else:
                 del self.table[key]
 
-    def _owned(self, key: bytes, active: set[int]) -> bool:
+    def _partition(self, key: bytes) -> int:
+        """The partition a uri's records go to (the producer's default partitioner), of the
+        table and of every subscription topic alike."""
         partitions = list(range(self.settings.partitions))
-        return int(self._partitioner(key, partitions, partitions)) in active
+        return int(self._partitioner(key, partitions, partitions))
+
+    def _owned(self, key: bytes, active: set[int]) -> bool:
+        return self._partition(key) in active
 
     def due(self, active: set[int], now: float) -> list[tuple[bytes, str, dict[str, Any]]]:
         """(uri, subscription, held) whose embargo has ended, on the partitions owned."""
@@ -118,22 +116,25 @@ class EmbargoHolds:
         self, due: list[tuple[bytes, str, dict[str, Any]]]
     ) -> set[tuple[str, bytes, str]]:
         """(subscription, uri, version) of the due stories already on their topics."""
-        partitions = list(range(self.settings.partitions))
-        wanted = {
-            (
-                subscription,
-                TopicPartition(
-                    subscription_topic(self.settings, subscription),
-                    int(self._partitioner(key, partitions, partitions)),
-                ),
-            )
-            for key, subscription, _ in due
-        }
+        wanted = {(subscription, self._partition(key)) for key, subscription, _ in due}
         found = set()
-        for subscription, partition in wanted:
+        for subscription, number in wanted:
+            partition = TopicPartition(subscription_topic(self.settings, subscription), number)
             versions = await recent_versions(self.settings, [partition])
             found |= {(subscription, k, v) for k, vs in versions.items() for v in vs}
         return found
+
+
+def embargo_holds(app: faust.App, settings: Settings, unique_topic: str) -> EmbargoHolds:
+    """The holds over their table, keyed and partitioned like the unique topic."""
+    table = app.Table(
+        "embargo-holds",
+        partitions=settings.partitions,
+        key_type=bytes,
+        use_partitioner=True,
+        store="memory://embargo",
+    )
+    return EmbargoHolds(table, settings, unique_topic)
 
 
 def register_embargo_release(

@@ -11,7 +11,7 @@ import re
 
 import ftfy
 
-from pipeline.control import embargo_from_note, read_agency_lines, settle
+from pipeline.control import RECALLS, embargo_from_note, read_agency_lines, settle
 from pipeline.dateline import parse_date_only_line, parse_dateline, parse_dateline_text
 from pipeline.formats import parse_document
 from pipeline.records import Article, Control, Dateline, Image, RawItem, Rejected
@@ -222,7 +222,7 @@ def clean(item: RawItem) -> Article:
     if document.agency_copy:
         blocks, control = read_agency_lines(blocks, control, item.received)
     control = embargo_from_note(control, item.received)
-    if not blocks and control.marker in ("kill", "withhold", "advisory") and control.ed_note:
+    if not blocks and control.marker in (*RECALLS, "advisory") and control.ed_note:
         blocks = [control.ed_note]  # a kill or an advisory may be nothing but agency lines
         headline = headline or control.refers_to or control.ed_note.split(" / ")[0]
 

@@ -17,22 +17,12 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Literal, cast, get_args
 
 from pipeline.dateline import MONTHS
 from pipeline.records import Control
 
 Kind = Literal["story", "update", "correction", "refile", "repeat", "kill", "withhold", "advisory"]
-KINDS: tuple[Kind, ...] = (
-    "story",
-    "update",
-    "correction",
-    "refile",
-    "repeat",
-    "kill",
-    "withhold",
-    "advisory",
-)
 NEVER_DUPLICATE: frozenset[Kind] = frozenset({"kill", "withhold", "correction"})
 """Kinds that are a new version of their story even where their text repeats it."""
 RECALLS: frozenset[Kind] = frozenset({"kill", "withhold"})
@@ -226,8 +216,7 @@ def item_kind(control: Control, headline: str) -> Kind:
     found = [c for c in candidates if c]
     if not found:
         return "story"
-    strongest = max(found, key=_STRENGTH.__getitem__)
-    return next((kind for kind in KINDS if kind == strongest), "story")
+    return cast(Kind, max(found, key=_STRENGTH.__getitem__))
 
 
 _STATUS_OF_KIND = {"kill": "canceled", "withhold": "withheld"}
@@ -242,17 +231,9 @@ def version_kind(kind: str, status: str, reason: str | None) -> LifecycleKind:
     version is an update; a first version is the original unless it says otherwise."""
     if reason == "released":
         return "release"
-    return _VERSION_KINDS.get(kind) or ("update" if status == "version" else "original")
-
-
-_VERSION_KINDS: dict[str, LifecycleKind] = {
-    "kill": "kill",
-    "withhold": "withhold",
-    "correction": "correction",
-    "refile": "refile",
-    "repeat": "repeat",
-    "update": "update",
-}
+    if kind in get_args(LifecycleKind):  # the item says what it is
+        return cast(LifecycleKind, kind)
+    return "update" if status == "version" else "original"
 
 
 def settle(control: Control, headline: str) -> tuple[Kind, Control]:

@@ -167,7 +167,7 @@ class Control:
     profile: str | None = None
     marker: str | None = None
     """What plain copy's agency lines mark the item as: kill, withhold, correction, refile,
-    update or advisory."""
+    repeat, update or advisory."""
     refers_to: str | None = None
     """The headline of the story a kill or an advisory names."""
 
@@ -232,8 +232,8 @@ class Article:
     """For an HTML page, which reading of the page gave the body: precision or balanced."""
     control: Control = field(default_factory=Control)
     kind: str = "story"
-    """What the item is (``pipeline.control.item_kind``): story, update, correction, refile,
-    kill, withhold or advisory."""
+    """What the item is (``pipeline.control.settle``): story, update, correction, refile,
+    repeat, kill, withhold or advisory."""
 
     @property
     def body(self) -> str:
@@ -253,7 +253,7 @@ class Article:
         values["dateline"] = Dateline.from_dict(data["dateline"]) if data.get("dateline") else None
         values["images"] = [Image.from_dict(image) for image in data.get("images", [])]
         values["control"] = Control.from_dict(data.get("control") or {})
-        if status := values.pop("pub_status", None):  # records cleaned before 1.5.0
+        if status := values.pop("pub_status", None):  # records cleaned before the control existed
             values["control"] = replace(values["control"], pub_status=status)
         return cls(**values)
 

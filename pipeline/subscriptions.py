@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pipeline.control import RECALLS
+
 LIST_FIELDS = ("entities", "entityTypes", "places", "sources", "languages", "keywords")
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _WORD = re.compile(r"[^\W_]+")
@@ -246,7 +248,9 @@ def naive_match(subscriptions: Iterable[Subscription], story: Mapping[str, Any])
     return sorted(matched)
 
 
-RECALLING_KINDS = ("kill", "withhold")
+def _recalls(story: Mapping[str, Any]) -> bool:
+    """The version is a kill or withhold."""
+    return story.get("newswire", {}).get("lifecycle", {}).get("kind") in RECALLS
 
 
 def recipients(
@@ -256,7 +260,7 @@ def recipients(
     also to every subscription (still saved) that received an earlier version of the story,
     whatever its filter says now, so that the story is recalled wherever it went."""
     names = set(index.match(story))
-    if story.get("newswire", {}).get("lifecycle", {}).get("kind") in RECALLING_KINDS:
+    if _recalls(story):
         names |= set(received_before) & index.subscriptions.keys()
     return sorted(names)
 
@@ -264,11 +268,8 @@ def recipients(
 def holds_back(subscription: Subscription, story: Mapping[str, Any], now: float) -> bool:
     """Whether a public subscription must wait for this story: it is embargoed, until a time
     still to come or until a time the provider did not give (fail closed)."""
-    newswire = story.get("newswire", {})
-    embargo = newswire.get("embargo")
-    if not subscription.public or not embargo:
-        return False
-    if newswire.get("lifecycle", {}).get("kind") in RECALLING_KINDS:
+    embargo = story.get("newswire", {}).get("embargo")
+    if not subscription.public or not embargo or _recalls(story):
         return False  # a kill or hold recalls the story at once, embargo or not
     due = embargo_due(embargo)
     return due is None or due > now

@@ -8,8 +8,6 @@ import asyncio
 import os
 import signal
 import time
-import urllib.error
-import urllib.request
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -100,20 +98,12 @@ def test_an_advisory_goes_to_wire_advisories_and_not_to_the_stories(
 
 
 def post_subscription(worker: WorkerProcess, subscription: dict[str, Any]) -> None:
-    body = orjson.dumps(subscription)
-    call = urllib.request.Request(
-        worker.settings.web_url + "/subscriptions", data=body, method="POST"
-    )
-    with urllib.request.urlopen(call, timeout=30) as response:
-        assert response.status == 201
+    assert worker.call("POST", "/subscriptions", orjson.dumps(subscription)) == 201
 
 
 def saved_filter(worker: WorkerProcess, name: str) -> Any:
-    try:
-        with urllib.request.urlopen(f"{worker.settings.web_url}/subscriptions/{name}") as reply:
-            return orjson.loads(reply.read())["filter"]
-    except urllib.error.HTTPError:
-        return None
+    status, body = worker.get(f"/subscriptions/{name}")
+    return orjson.loads(body)["filter"] if status == 200 else None
 
 
 def test_a_subscriber_whose_filter_no_longer_matches_still_gets_the_kill(
