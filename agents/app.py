@@ -26,6 +26,7 @@ from agents.dedup import register_dedup
 from agents.delivery import IdempotentProducer, RewindingConsumer
 from agents.embargo import embargo_holds
 from agents.feeds import Feeds
+from agents.lanes import FastLane
 from agents.logs import never_fatal
 from agents.metrics import ConsumerState, Metrics
 from agents.outbox import DeliveryHealth, Outbox
@@ -34,10 +35,15 @@ from agents.publish import register_publish
 from agents.security import faust_credentials
 from agents.subscriptions import register_subscriptions
 from agents.topics import TopicNames
+from agents.triage import Triage
 from pipeline.config import Settings
 from pipeline.enrich import enrichment_for
 from pipeline.ingest import raw_items_from_request
 from pipeline.records import RawItem, Rejected
+
+POLL_RECORDS = 50
+"""Well under a fifth of Faust's stream buffer (4,096 records), and few enough to hand over
+in milliseconds: the fast lane's records come first at the next poll."""
 
 
 async def send_raw_item(topics: Topics, item: RawItem) -> None:
@@ -64,6 +70,7 @@ class NewswireApp(faust.App):
     cleaners: Cleaners
     output_topics: list[str]
     """Every topic the agents and views write to, besides the tables' changelogs."""
+    fast_lane_topics: frozenset[str]
 
     async def on_start(self) -> None:
         await super().on_start()
@@ -83,7 +90,7 @@ class NewswireApp(faust.App):
         )
 
     def _new_consumer(self) -> ConsumerT:
-        return RewindingConsumer(
+        consumer = RewindingConsumer(
             self.transport,
             callback=self.topics.on_message,
             on_partitions_revoked=self._on_partitions_revoked,
@@ -91,6 +98,8 @@ class NewswireApp(faust.App):
             loop=self.loop,
             beacon=self.beacon,
         )
+        consumer.first_topics = self.fast_lane_topics
+        return consumer
 
     @property
     def idempotent_producer(self) -> IdempotentProducer:
@@ -119,6 +128,11 @@ def create_app(settings: Settings) -> Newswire:
         producer_max_request_size=settings.max_item_bytes * 2,
         consumer_max_fetch_size=settings.max_item_bytes * 2,
         consumer_auto_offset_reset="earliest",
+        # Faust hands each fetched record to its agent's buffer and, once a buffer is full,
+        # waits there: every other topic waits too. It stops fetching a partition at 80 %
+        # of its buffer; a poll of at most this many records then fits in what is left, so
+        # a queue on one topic never holds back another (the fast lane's above all).
+        broker_max_poll_records=POLL_RECORDS,
         table_cleanup_interval=60.0,
         # A killed worker's partitions move to the others within ten seconds.
         broker_session_timeout=10.0,
@@ -128,6 +142,7 @@ def create_app(settings: Settings) -> Newswire:
     app.cleaners = Cleaners(settings.clean_processes, settings.max_item_bytes)
     app.output_topics = TopicNames.for_settings(settings).all()
     topics = declare_topics(app, settings)
+    app.fast_lane_topics = topics.urgent.names()
     metrics = Metrics(settings)
     health = DeliveryHealth()
     outbox = Outbox(lambda: app.producer, app.crash, health, metrics, settings.send_timeout_seconds)
@@ -139,18 +154,28 @@ def create_app(settings: Settings) -> Newswire:
             await app.idempotent_producer.track(app.written_topics())
 
     trends = Trends(app, settings, outbox)
-    holds = embargo_holds(app, settings, topics.unique.get_topic_name())
+    holds = embargo_holds(app, settings, topics.routine.unique.get_topic_name())
     route = register_subscriptions(
         app, settings, metrics, outbox, app.idempotent_producer.track, holds
     )
-    register_clean(app, topics, outbox, metrics, app.cleaners)
-    register_dedup(app, topics, outbox, metrics, settings.dedup_config())
+    fast_lane = FastLane()
+    register_clean(app, topics, outbox, metrics, app.cleaners, fast_lane)
+    register_dedup(app, topics, outbox, metrics, settings.dedup_config(), fast_lane)
     register_publish(
-        app, settings, topics, outbox, metrics, enrichment_for(settings), route, trends
+        app, settings, topics, outbox, metrics, enrichment_for(settings), route, trends, fast_lane
     )
 
     async def send_raw(items: list[RawItem]) -> None:
         await asyncio.gather(*(send_raw_item(topics, item) for item in items))
+
+    triage = Triage(
+        settings,
+        topics.raw.get_topic_name(),
+        topics.urgent.raw.get_topic_name(),
+        metrics,
+        fast_lane,
+    )
+    app.task(triage.run)
 
     feeds = Feeds(settings, send_raw)
     metrics.watch_feeds(feeds.health)
@@ -161,9 +186,7 @@ def create_app(settings: Settings) -> Newswire:
 
         app.task(run_feeds)
 
-    sources = frozenset(
-        topic.get_topic_name() for topic in (topics.raw, topics.cleaned, topics.unique)
-    )
+    sources = topics.routine.names() | topics.urgent.names()
     metrics.watch_consumer(lambda: consumer_lag(app, sources))
     sampler = Sampler(
         metrics,

@@ -9,9 +9,10 @@ import faust
 from faust.types import EventT
 
 from agents.cleaners import Cleaners
+from agents.lanes import FastLane
 from agents.metrics import Metrics
 from agents.outbox import Outbox
-from agents.output import Topics, headers, reject
+from agents.output import Lane, Topics, agent_name, headers, reject
 from pipeline.chain import DeadLetter
 
 CLEAN_BATCH = 32
@@ -19,22 +20,32 @@ CLEAN_WINDOW_S = 0.01
 
 
 def register_clean(
-    app: faust.App, topics: Topics, outbox: Outbox, metrics: Metrics, cleaners: Cleaners
+    app: faust.App,
+    topics: Topics,
+    outbox: Outbox,
+    metrics: Metrics,
+    cleaners: Cleaners,
+    fast_lane: FastLane,
 ) -> None:
-    async def clean_batch(events: Sequence[EventT[bytes]]) -> None:
-        started = time.perf_counter()
-        results = await cleaners.clean([event.value for event in events])
-        each = (time.perf_counter() - started) / len(events)
-        for result in results:
-            metrics.time_stage("clean", each)
-            if isinstance(result, DeadLetter):
-                await reject(topics, outbox, metrics, result)
-            else:
-                metrics.count("clean", "cleaned")
-                await outbox.send(
-                    topics.cleaned, result.fingerprint.encode(), result.to_json(), headers(None)
-                )
+    def register_lane(lane: Lane) -> None:
+        async def clean_batch(events: Sequence[EventT[bytes]]) -> None:
+            started = time.perf_counter()
+            results = await cleaners.clean([event.value for event in events])
+            each = (time.perf_counter() - started) / len(events)
+            for result in results:
+                metrics.time_stage("clean", each)
+                if isinstance(result, DeadLetter):
+                    await reject(topics, outbox, metrics, result)
+                else:
+                    metrics.count("clean", "cleaned")
+                    await outbox.send(
+                        lane.cleaned, result.fingerprint.encode(), result.to_json(), headers(None)
+                    )
 
-    @app.agent(topics.raw, name="clean")
-    async def clean_agent(stream: faust.StreamT[bytes]) -> None:
-        await outbox.consume(stream, clean_batch, CLEAN_BATCH, CLEAN_WINDOW_S)
+        @app.agent(lane.raw, name=agent_name("clean", lane))
+        async def clean_agent(stream: faust.StreamT[bytes]) -> None:
+            handle = fast_lane.handler(lane, clean_batch)
+            await outbox.consume(stream, handle, CLEAN_BATCH, CLEAN_WINDOW_S)
+
+    for lane in topics.lanes:
+        register_lane(lane)

@@ -11,19 +11,26 @@ from typing import Any
 import faust
 from faust.types import EventT
 
+from agents.lanes import FastLane
 from agents.logs import log, never_fatal
 from agents.metrics import Metrics
 from agents.outbox import Outbox
-from agents.output import Topics, advise, announce, headers
+from agents.output import Lane, Topics, advise, agent_name, announce, headers
 from agents.topics import DEDUP_PARTITIONS
 from pipeline.chain import Advisory, Cleaned, Duplicate, dedup_step
 from pipeline.dedup import DedupConfig, DedupIndex, Sweeper, rebuild_bands
+from pipeline.triage import publish_in_fast_lane
 
 TABLE_SIZE_INTERVAL_S = 30.0
 
 
 def register_dedup(
-    app: faust.App, topics: Topics, outbox: Outbox, metrics: Metrics, config: DedupConfig
+    app: faust.App,
+    topics: Topics,
+    outbox: Outbox,
+    metrics: Metrics,
+    config: DedupConfig,
+    fast_lane: FastLane,
 ) -> None:
     index = DedupIndex(
         stories=app.Table("dedup-stories", partitions=DEDUP_PARTITIONS, key_type=str),
@@ -36,29 +43,37 @@ def register_dedup(
     async def mark_bands_stale(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
         bands.assignments += 1
 
-    async def decide(events: Sequence[EventT[bytes]]) -> None:
-        (event,) = events
-        # Events come once the tables are restored: the band index follows them.
-        await bands.refresh(index)
-        # Tables change only inside stream iteration, so expiry runs here, a few stories
-        # per item, at event time.
-        sweeper.step(index.now())
-        started = time.perf_counter()
-        result = dedup_step(Cleaned.from_json(event.value), index, config)
-        metrics.time_stage("dedup", time.perf_counter() - started)
-        if isinstance(result, Duplicate):
-            await announce(topics, outbox, metrics, "dedup", "duplicate", result)
-        elif isinstance(result, Advisory):
-            await advise(topics, outbox, metrics, result)
-        else:
-            metrics.count("dedup", result.decision.status)
-            await outbox.send(
-                topics.unique, result.decision.uri.encode(), result.to_json(), headers(None)
-            )
+    def register_lane(lane: Lane) -> None:
+        async def decide(events: Sequence[EventT[bytes]]) -> None:
+            (event,) = events
+            # Events come once the tables are restored: the band index follows them.
+            await bands.refresh(index)
+            # Tables change only inside stream iteration, so expiry runs here, a few stories
+            # per item, at event time.
+            sweeper.step(index.now())
+            started = time.perf_counter()
+            result = dedup_step(Cleaned.from_json(event.value), index, config)
+            metrics.time_stage("dedup", time.perf_counter() - started)
+            if isinstance(result, Duplicate):
+                await announce(topics, outbox, metrics, "dedup", "duplicate", result)
+            elif isinstance(result, Advisory):
+                await advise(topics, outbox, metrics, result)
+            else:
+                metrics.count("dedup", result.decision.status)
+                fast = lane.name == "urgent" and publish_in_fast_lane(result.decision)
+                target = topics.urgent.unique if fast else topics.routine.unique
+                await outbox.send(
+                    target, result.decision.uri.encode(), result.to_json(), headers(None)
+                )
 
-    @app.agent(topics.cleaned, name="dedup")
-    async def dedup_agent(stream: faust.StreamT[bytes]) -> None:
-        await outbox.consume(stream, decide)
+        @app.agent(lane.cleaned, name=agent_name("dedup", lane))
+        async def dedup_agent(stream: faust.StreamT[bytes]) -> None:
+            await outbox.consume(stream, fast_lane.handler(lane, decide))
+
+    # Both lanes decide against the same tables: their single partitions go to one worker
+    # together, and a decision runs without a pause, so the two never interleave.
+    for lane in topics.lanes:
+        register_lane(lane)
 
     tables = {f"dedup-{name}": getattr(index, name) for name in ("stories", "keys", "bands")}
 

@@ -110,9 +110,9 @@ class Metrics:
         """Report each feed's health (``Feeds.health``) at every scrape."""
         self.registry.register(_FeedCollector(self.worker, read))
 
-    def count(self, stage: str, outcome: str) -> None:
-        self.items.labels(self.worker, stage, outcome).inc()
-        self.totals[f"{stage}.{outcome}"] += 1
+    def count(self, stage: str, outcome: str, items: int = 1) -> None:
+        self.items.labels(self.worker, stage, outcome).inc(items)
+        self.totals[f"{stage}.{outcome}"] += items
 
     def end_to_end(self, seconds: float) -> None:
         self.end_to_end_seconds.labels(self.worker).observe(seconds)

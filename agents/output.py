@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import faust
 import orjson
@@ -28,15 +28,43 @@ def headers(schema: SchemaName | None) -> dict[str, bytes]:
 
 
 @dataclass(frozen=True)
-class Topics:
+class Lane:
+    """The internal topics one lane's items travel, stage by stage. The routine lane starts
+    at ``wire.raw``; the fast lane at the triage's copies of flash and bulletin records
+    (``agents.triage``), so that no routine queue stands before them at any stage."""
+
+    name: Literal["routine", "urgent"]
     raw: faust.TopicT
     cleaned: faust.TopicT
     unique: faust.TopicT
+
+    def names(self) -> frozenset[str]:
+        return frozenset(topic.get_topic_name() for topic in (self.raw, self.cleaned, self.unique))
+
+
+@dataclass(frozen=True)
+class Topics:
+    routine: Lane
+    urgent: Lane
     structured: faust.TopicT
     latest: faust.TopicT
     duplicates: faust.TopicT
     advisories: faust.TopicT
     rejected: faust.TopicT
+
+    @property
+    def raw(self) -> faust.TopicT:
+        """``wire.raw``, where every item comes in."""
+        return self.routine.raw
+
+    @property
+    def lanes(self) -> tuple[Lane, Lane]:
+        return self.routine, self.urgent
+
+
+def agent_name(stage: str, lane: Lane) -> str:
+    """The routine lane's agents keep the stage's name; the fast lane's add "-urgent"."""
+    return stage if lane.name == "routine" else f"{stage}-{lane.name}"
 
 
 def declare_topics(app: faust.App, settings: Settings) -> Topics:
@@ -46,9 +74,18 @@ def declare_topics(app: faust.App, settings: Settings) -> Topics:
         return bytes_topic(app, name, partitions=partitions, **extra)
 
     return Topics(
-        raw=topic(names.raw),
-        cleaned=topic(names.cleaned, partitions=DEDUP_PARTITIONS, internal=True),
-        unique=topic(names.unique, internal=True),
+        routine=Lane(
+            "routine",
+            raw=topic(names.raw),
+            cleaned=topic(names.cleaned, partitions=DEDUP_PARTITIONS, internal=True),
+            unique=topic(names.unique, internal=True),
+        ),
+        urgent=Lane(
+            "urgent",
+            raw=topic(names.urgent_raw, internal=True),
+            cleaned=topic(names.urgent_cleaned, partitions=DEDUP_PARTITIONS, internal=True),
+            unique=topic(names.urgent_unique, internal=True),
+        ),
         structured=topic(names.structured),
         latest=topic(names.latest, compacting=True),
         duplicates=topic(names.duplicates),

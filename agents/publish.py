@@ -22,16 +22,18 @@ from faust.types import TP, EventT
 
 from agents.dashboard import Trends
 from agents.delivery import PublishedVersions
+from agents.lanes import FastLane
 from agents.logs import item_event, never_fatal
 from agents.metrics import Metrics
 from agents.outbox import Outbox
-from agents.output import Topics, announce, headers, reject
+from agents.output import Lane, Topics, agent_name, announce, headers, reject
 from agents.subscriptions import Route
 from pipeline.chain import DeadLetter, Published, Unique, already_out, publish_step
 from pipeline.config import Settings
 from pipeline.enrich import EnrichMany
 
 ENRICH_WINDOW_S = 0.05
+URGENT_BATCH = 4
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ def register_publish(
     enrich: EnrichMany,
     route: Route,
     trends: Trends,
+    fast_lane: FastLane,
 ) -> None:
     # Keyed and partitioned like the unique topic. Held in memory (and rebuilt from its
     # changelog at start): writes happen per story inside a batch, where RocksDB's
@@ -71,13 +74,14 @@ def register_publish(
         ),
         settings.dedup_config().retention,
     )
-    unique_name = topics.unique.get_topic_name()
+    unique_name = topics.routine.unique.get_topic_name()
     structured_name = topics.structured.get_topic_name()
 
     @app.on_partitions_assigned.connect
     async def read_back_published(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
-        # The same uri lands on the same partition number of both topics (same key, same
-        # partition count), so the partitions to read back are those of the unique topic.
+        # The same uri lands on the same partition number of every topic keyed by it (same
+        # key, same partition count), so the partitions to read back are those of the
+        # routine unique topic (the fast lane's go with them).
         assigned: set[TP] = args[0]
         mine = sorted(tp.partition for tp in assigned if tp.topic == unique_name)
         with never_fatal("reading back the published stories"):
@@ -140,6 +144,14 @@ def register_publish(
             )
             metrics.end_to_end(time.time() - out.unique.cleaned.item.received.timestamp())
 
-    @app.agent(topics.unique, name="publish")
-    async def publish_agent(stream: faust.StreamT[bytes]) -> None:
-        await outbox.consume(stream, publish_batch, settings.enrich_batch, ENRICH_WINDOW_S)
+    def register_lane(lane: Lane) -> None:
+        # The fast lane enriches a few stories at a time: a flash waits for no long batch.
+        batch = settings.enrich_batch if lane.name == "routine" else URGENT_BATCH
+
+        @app.agent(lane.unique, name=agent_name("publish", lane))
+        async def publish_agent(stream: faust.StreamT[bytes]) -> None:
+            handle = fast_lane.handler(lane, publish_batch)
+            await outbox.consume(stream, handle, batch, ENRICH_WINDOW_S)
+
+    for lane in topics.lanes:
+        register_lane(lane)

@@ -6,6 +6,10 @@
              -> [dedup] -> newswire.internal.unique  (key: story uri)   | wire.duplicates
              -> [enrich + publish] -> stories.structured, stories.latest | wire.rejected
                                    -> newswire.internal.trends -> [trends] (the dashboard)
+
+    wire.raw -> [triage] -> newswire.internal.urgent.raw -> [clean] -> ...urgent.cleaned
+             -> [dedup] -> ...urgent.unique -> [enrich + publish] (the fast lane: the same
+                stages and tables, on topics no routine item queues on)
 """
 
 from __future__ import annotations
@@ -35,6 +39,9 @@ class TopicNames:
     raw: str
     cleaned: str
     unique: str
+    urgent_raw: str
+    urgent_cleaned: str
+    urgent_unique: str
     structured: str
     latest: str
     duplicates: str
@@ -50,6 +57,9 @@ class TopicNames:
             raw=f"{prefix}wire.raw",
             cleaned=f"{prefix}newswire.internal.cleaned",
             unique=f"{prefix}newswire.internal.unique",
+            urgent_raw=f"{prefix}newswire.internal.urgent.raw",
+            urgent_cleaned=f"{prefix}newswire.internal.urgent.cleaned",
+            urgent_unique=f"{prefix}newswire.internal.urgent.unique",
             structured=f"{prefix}stories.structured",
             latest=f"{prefix}stories.latest",
             duplicates=f"{prefix}wire.duplicates",
@@ -98,6 +108,9 @@ def topic_specs(settings: Settings) -> dict[str, TopicSpec]:
         names.raw: (n, week),
         names.cleaned: (DEDUP_PARTITIONS, week),
         names.unique: (n, week),
+        names.urgent_raw: (n, week),
+        names.urgent_cleaned: (DEDUP_PARTITIONS, week),
+        names.urgent_unique: (n, week),
         names.structured: (n, month),
         names.latest: (n, compacted),
         names.duplicates: (n, week),
@@ -141,7 +154,7 @@ async def ensure_topics(settings: Settings, specs: dict[str, TopicSpec] | None =
     try:
         existing = set(await admin.list_topics())
         names = TopicNames.for_settings(settings)
-        strict = {names.cleaned, names.trends} & existing & specs.keys()
+        strict = {names.cleaned, names.urgent_cleaned, names.trends} & existing & specs.keys()
         await _check_partitions(admin, specs, strict)
         wanted = [
             NewTopic(name, partitions, settings.replication_factor, topic_configs=config)

@@ -220,7 +220,8 @@ def clean(item: RawItem) -> Article:
     metadata = dict(document.metadata)
     control: Control = metadata.pop("control", None) or Control()
     if document.agency_copy:
-        blocks, control = read_agency_lines(blocks, control, item.received)
+        blocks, control, flagged = read_agency_lines(blocks, control, item.received)
+        metadata["urgency"] = metadata.get("urgency") or flagged
     control = embargo_from_note(control, item.received)
     if not blocks and control.marker in (*RECALLS, "advisory") and control.ed_note:
         blocks = [control.ed_note]  # a kill or an advisory may be nothing but agency lines

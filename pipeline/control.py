@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Literal, cast, get_args
+from typing import Literal, NamedTuple, cast, get_args
 
 from pipeline.dateline import MONTHS
 from pipeline.records import Control
@@ -77,6 +77,9 @@ _KILL_REQUEST = re.compile(
     re.IGNORECASE,
 )
 _HOLD = re.compile(r"HOLD(?:\s+HOLD)*[\s.!]*")
+# AP's scale, as plain copy flags it on a line of its own.
+_URGENCY_LINE = re.compile(r"(?P<word>FLASH|BULLETIN|URGENT)(?:\s+(?P=word))*[\s.!]*")
+_URGENCY_OF_WORD = {"FLASH": 1, "BULLETIN": 2, "URGENT": 3}
 _EMBARGO = re.compile(
     r"(?:STRICTLY\s+)?(?:EMBARGOED|HOLD\s+FOR\s+RELEASE)"
     r"(?:\s*(?:UNTIL|TILL|TO|AT|:)\s*(?P<when>.+?))?[\s.!]*",
@@ -134,23 +137,34 @@ _STRENGTH: dict[str, int] = {
 }
 
 
-def read_agency_lines(
-    blocks: list[str], control: Control, received: datetime
-) -> tuple[list[str], Control]:
+class AgencyLines(NamedTuple):
+    blocks: list[str]
+    """The blocks below the agency lines."""
+    control: Control
+    urgency: int | None
+    """The urgency a FLASH, BULLETIN or URGENT line gives (AP's 1, 2 and 3)."""
+
+
+def read_agency_lines(blocks: list[str], control: Control, received: datetime) -> AgencyLines:
     """Take plain copy's agency lines off the top of its blocks into the control: markers,
-    embargoes and notes to editors go to the edNote, never to the headline or body."""
+    embargoes, urgency flags and notes to editors go to the edNote, never to the headline or
+    body."""
     notes: list[str] = []
     marker = control.marker
     embargoed, until = control.embargoed, control.embargoed_until
     refers_to = control.refers_to
+    urgency: int | None = None
     taken = 0
     for block in blocks[:_MAX_AGENCY_LINES]:
         line = block.strip()
         embargo = _EMBARGO.fullmatch(line)
         note_line = _ED_NOTE.fullmatch(line)
+        flag = _URGENCY_LINE.fullmatch(line)
         found = _marker_of(line)
         when = parse_embargo_time(embargo["when"] or "", received) if embargo else None
-        if embargo and (line.isupper() or when is not None):
+        if flag is not None:
+            urgency = min(urgency or 9, _URGENCY_OF_WORD[flag["word"]])
+        elif embargo and (line.isupper() or when is not None):
             embargoed, until = True, when or until
         elif note_line is not None:
             if note_line["advice"] is not None:
@@ -164,9 +178,9 @@ def read_agency_lines(
         notes.append(line)
         taken += 1
     if not taken:
-        return blocks, control
+        return AgencyLines(blocks, control, None)
     note = " / ".join(filter(None, (control.ed_note, *notes)))
-    return blocks[taken:], replace(
+    settled = replace(
         control,
         marker=marker,
         embargoed=embargoed,
@@ -174,6 +188,7 @@ def read_agency_lines(
         ed_note=note,
         refers_to=refers_to,
     )
+    return AgencyLines(blocks[taken:], settled, urgency)
 
 
 _EMBARGO_IN_NOTE = re.compile(r"\bEMBARGOED\b|\bHOLD FOR RELEASE\b")

@@ -390,7 +390,8 @@ def rewrite_keys(incoming: Incoming) -> list[str]:
     return [headline_key(incoming.source, incoming.headline), _hashed("l", incoming.source, *lead)]
 
 
-def _version_tuple(version: str | None) -> tuple[int, ...] | None:
+def version_numbers(version: str | None) -> tuple[int, ...] | None:
+    """A provider's version as numbers to compare ("2", "v1.3"), or None where it has none."""
     parts = re.findall(r"\d+", version or "")
     return tuple(int(p) for p in parts) if parts else None
 
@@ -494,7 +495,7 @@ def _by_guid(record: StoryRecord, incoming: Incoming, index: DedupIndex) -> Deci
     releases = record.recalled and incoming.kind not in RECALLS
     if index.keys.get(fingerprint_key(incoming.fingerprint)) == record.id and not releases:
         return _duplicate(record, incoming, "redelivery", 1.0)
-    new, old = _version_tuple(incoming.provider_version), _version_tuple(record.provider_version)
+    new, old = version_numbers(incoming.provider_version), version_numbers(record.provider_version)
     if new is not None and old is not None and new <= old and incoming.kind not in NEVER_DUPLICATE:
         return _duplicate(record, incoming, "redelivery" if new == old else "stale", 1.0)
     return _next_version(record, incoming, 1.0, "released" if releases else "guid")

@@ -25,6 +25,13 @@ def _lower_keys(value: Any) -> Any:
     return value
 
 
+def urgency_of(item: dict[str, Any]) -> int | None:
+    """The provider's urgency of a ninjs item with lower-cased keys: a whole number only
+    (ninjs 3 makes it an integer; a string is not read)."""
+    urgency = item.get("urgency")
+    return urgency if isinstance(urgency, int) and not isinstance(urgency, bool) else None
+
+
 def _pick(entries: list[dict[str, Any]], roles: tuple[str, ...]) -> dict[str, Any] | None:
     for role in roles:
         for entry in entries:
@@ -167,14 +174,13 @@ def parse_ninjs(content: str) -> ParsedDocument:
     main = _pick(headlines, ("main", "")) or (headlines[0] if headlines else None)
     sub = _pick(headlines, ("sub", "subheadline", "subhead"))
     headline = main["value"] if main else _string(item, "headline") or _string(item, "title")
-    urgency = item.get("urgency")
     metadata: dict[str, Any] = {
         "guid": _string(item, "uri"),
         "version": _string(item, "version"),
         "subheadline": sub["value"] if sub and sub is not main else None,
         "byline": _string(item, "by"),
         "language": _string(item, "language"),
-        "urgency": urgency if isinstance(urgency, int) and not isinstance(urgency, bool) else None,
+        "urgency": urgency_of(item),
         "slugline": _string(item, "slugline"),
         "control": read_control(item),
         "created": _string(item, "firstcreated"),

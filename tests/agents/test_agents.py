@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from typing import Any
 from unittest.mock import AsyncMock
 
 import orjson
@@ -35,12 +36,23 @@ def newswire(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Newswire]:
     built = create_app(settings)
     built.app.finalize()
     built.app.flow_control.resume()
-    for name in ("cleaned", "unique", "structured", "latest", "duplicates", "rejected"):
-        getattr(built.topics, name).publish_message = acknowledged_publish()
+    for name in (*LANE_TOPICS, "structured", "latest", "duplicates", "rejected"):
+        topic_of(built, name).publish_message = acknowledged_publish()
     built.app.agents["trends"].channel.publish_message = acknowledged_publish()
     # A table keyed by the partitioner asks the producer for partition counts: one here.
     built.app.producer.key_partition = lambda topic, key: TP(topic, 0)  # type: ignore[method-assign]
     yield built
+
+
+LANE_TOPICS = ("cleaned", "unique", "urgent.cleaned", "urgent.unique")
+
+
+def topic_of(newswire: Newswire, name: str) -> Any:
+    """A topic by name; "cleaned" is the routine lane's, "urgent.cleaned" the fast lane's."""
+    lane, _, stage = name.rpartition(".")
+    if stage in ("raw", "cleaned", "unique"):
+        return getattr(getattr(newswire.topics, lane or "routine"), stage)
+    return getattr(newswire.topics, name)
 
 
 def acknowledged_publish() -> AsyncMock:
@@ -65,7 +77,7 @@ async def settled(newswire: Newswire, stage: str, items: int) -> None:
 
 def sent(newswire: Newswire, topic: str) -> list[dict[str, object]]:
     """The records published to ``topic``, as key, value and headers."""
-    mock = getattr(newswire.topics, topic).publish_message
+    mock = topic_of(newswire, topic).publish_message
     messages = [call.args[0].message for call in mock.call_args_list]
     return [{"key": m.key, "value": m.value, "headers": m.headers} for m in messages]
 
@@ -130,3 +142,60 @@ async def test_a_replayed_version_is_not_published_twice(newswire: Newswire) -> 
         await agent.put(unique["value"])  # redelivered after a crash before the commit
         await settled(newswire, "publish", 2)
     assert len(sent(newswire, "structured")) == 1
+
+
+FLASH = "FLASH\n\nQuake hits the capital\n\nA strong earthquake struck the capital on Monday."
+
+
+async def through(newswire: Newswire, agent_name: str, values: list[Any], outcomes: int) -> None:
+    """Hand ``values`` to an agent and wait until its stage has counted ``outcomes`` in all."""
+    async with newswire.app.agents[agent_name].test_context() as agent:
+        for value in values:
+            await agent.put(value)
+        await settled(newswire, agent_name.split("-")[0], outcomes)
+
+
+def values(newswire: Newswire, topic: str) -> list[Any]:
+    return [record["value"] for record in sent(newswire, topic)]
+
+
+async def test_a_flash_in_both_lanes_is_published_once(newswire: Newswire) -> None:
+    flash = raw_item(FLASH).to_json()
+    await through(newswire, "clean-urgent", [flash], 1)
+    await through(newswire, "clean", [flash], 2)  # the routine lane handles it too, in place
+    await through(newswire, "dedup-urgent", values(newswire, "urgent.cleaned"), 1)
+    await through(newswire, "dedup", values(newswire, "cleaned"), 2)
+    (fast,) = sent(newswire, "urgent.unique")
+    (again,) = sent(newswire, "unique")
+    assert fast["key"] == again["key"]  # decided once: the same story and version
+    await through(newswire, "publish-urgent", [fast["value"]], 1)
+    await through(newswire, "publish", [again["value"]], 2)
+    assert len(sent(newswire, "structured")) == 1
+    assert newswire.metrics.totals["publish.already-published"] == 1
+
+
+async def test_the_fast_lane_runs_every_stage_on_its_own_topics(newswire: Newswire) -> None:
+    await through(newswire, "clean-urgent", [raw_item(FLASH).to_json()], 1)
+    await through(newswire, "dedup-urgent", values(newswire, "urgent.cleaned"), 1)
+    await through(newswire, "publish-urgent", values(newswire, "urgent.unique"), 1)
+    assert sent(newswire, "cleaned") == sent(newswire, "unique") == []
+    (story,) = (orjson.loads(value) for value in values(newswire, "structured"))
+    assert story["headlines"][0]["value"] == "Quake hits the capital"
+    assert story["urgency"] == 1
+    assert story["newswire"]["lifecycle"]["urgency"] == "flash"
+    assert story["edNote"] == "FLASH"
+
+
+async def test_a_version_decided_in_the_fast_lane_joins_the_routine_lane(
+    newswire: Newswire,
+) -> None:
+    story = raw_item(STORY, source="wire", guid="g-1")
+    flash = raw_item(FLASH, source="wire", guid="g-1")  # the same story, new text
+    await through(newswire, "clean", [story.to_json()], 1)
+    await through(newswire, "clean-urgent", [flash.to_json()], 2)
+    await through(newswire, "dedup", values(newswire, "cleaned"), 1)
+    await through(newswire, "dedup-urgent", values(newswire, "urgent.cleaned"), 2)
+    # Behind the story's first version, which may still be queued in the routine lane.
+    assert sent(newswire, "urgent.unique") == []
+    first, second = (orjson.loads(value) for value in values(newswire, "unique"))
+    assert (first["decision"]["version"], second["decision"]["version"]) == (1, 2)

@@ -21,7 +21,7 @@ def consumer_and_partitions(tmp_path: Path) -> tuple[RewindingConsumer, TP, TP]:
     consumer = built.app.consumer
     assert isinstance(consumer, RewindingConsumer)
     changelog = TP(sorted(built.app.tables.changelog_topics)[0], 0)
-    return consumer, changelog, TP(built.topics.unique.get_topic_name(), 0)
+    return consumer, changelog, TP(built.topics.routine.unique.get_topic_name(), 0)
 
 
 async def test_the_seek_rewinds_never_committed_partitions_with_the_flow_stopped(

@@ -66,14 +66,15 @@ def raw(content: str, source: str, guid: str | None, version: str | None) -> Raw
 
 
 EMBARGO_LINE = "EMBARGOED UNTIL 0001 GMT MONDAY DECEMBER 7\n\n"
+FLASH_LINE = "FLASH\n\n"
 
 
 def plan_items(count: int, seed: int) -> Plan:
-    """About 50% new stories (a tenth of them embargoed), 15% new versions (same guid, a
-    paragraph more), 15% redeliveries (same guid, version and text), 5% kills and 5%
-    corrections of a story (its next version; the story gets nothing after them) and 10%
-    malformed items, in an order where everything of a story follows it (same key, so same
-    partition)."""
+    """About 50% new stories (a tenth of them embargoed, a tenth flashes, which take the fast
+    lane), 15% new versions (same guid, a paragraph more), 15% redeliveries (same guid,
+    version and text), 5% kills and 5% corrections of a story (its next version; the story
+    gets nothing after them) and 10% malformed items, in an order where everything of a story
+    follows it (same key, so same partition)."""
     rng = random.Random(seed)
     plan = Plan()
     stories: list[tuple[str, str]] = []
@@ -84,9 +85,13 @@ def plan_items(count: int, seed: int) -> Plan:
         if roll < 0.5 or not live:
             guid = f"chaos-{seed}-{len(stories)}"
             text = story_text(rng, len(stories))
-            if rng.random() < 0.1:
+            chance = rng.random()
+            if chance < 0.1:
                 text = EMBARGO_LINE + text
                 plan.mix["embargoed"] += 1
+            elif chance < 0.2:
+                text = FLASH_LINE + text  # through the fast lane, and the routine lane too
+                plan.mix["flash"] += 1
             stories.append((guid, text))
             live.append(len(stories) - 1)
             versions[guid] = 1
@@ -115,7 +120,7 @@ def plan_items(count: int, seed: int) -> Plan:
             index = rng.choice(live)
             live.remove(index)
             guid, text = stories[index]
-            headline = text.removeprefix(EMBARGO_LINE).split("\n\n")[0]
+            headline = text.removeprefix(EMBARGO_LINE).removeprefix(FLASH_LINE).split("\n\n")[0]
             if roll < 0.85:
                 content = f"KILL KILL KILL\n\nPlease kill the item headlined '{headline}'."
                 plan.mix["recalled"] += 1
@@ -300,7 +305,9 @@ class Tally:
             f"lost={len(self.lost)} doubled={len(self.doubled)} wrong={len(self.wrong)} "
             f"repeated_notices={self.repeated_notices} "
             f"subscription_missing={len(self.subscription_missing)} "
-            + " ".join(f"{k}={self.mix.get(k, 0)}" for k in ("recalled", "corrected", "embargoed"))
+            + " ".join(
+                f"{k}={self.mix.get(k, 0)}" for k in ("recalled", "corrected", "embargoed", "flash")
+            )
         )
 
 

@@ -163,6 +163,7 @@ def test_topics_have_their_partitions_and_configs(worker: WorkerProcess) -> None
     partitions, latest = asyncio.run(describe())
     expected = {name: settings.partitions for name in names.all()} | {
         names.cleaned: 1,
+        names.urgent_cleaned: 1,
         names.subscription_commands: 1,
         names.trends: 1,
     }

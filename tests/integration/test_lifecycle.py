@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import signal
 import time
 import uuid
@@ -79,6 +80,32 @@ def test_an_older_version_arriving_late_does_not_replace_the_newer(
     late = worker.collect([second])[second.id]
     assert late.status == "duplicate" and late.value["reason"] == "stale"
     assert last_on_latest(worker, uri)["newswire"]["itemId"] == third.id
+
+
+def test_a_flash_overtakes_a_queue_of_routine_items(worker: WorkerProcess) -> None:
+    marker, rng = uuid.uuid4().hex[:8], random.Random(5)
+    words = [f"{a}{b}{c}" for a in "bdfgklmnprst" for b in "aeiou" for c in "lmnrst"]
+
+    def routine(n: int) -> Any:
+        text = " ".join(rng.choices(words, k=60))
+        return raw_item(f"Council hears plan {n} {marker}\n\nThe council heard {text}.")
+
+    queue = [routine(n) for n in range(400)]
+    flash = raw_item(
+        f"FLASH\n\nQuake hits the capital {marker}\n\nA strong earthquake struck the capital."
+    )
+    outcomes = worker.collect([*queue, flash], timeout=240)
+    assert {outcome.status for outcome in outcomes.values()} == {"published"}
+    structured = TopicNames.for_settings(worker.settings).structured
+    appended = {
+        orjson.loads(record.value)["newswire"]["itemId"]: record.timestamp
+        for record in asyncio.run(read_records(worker.settings, structured))
+        if record.value
+    }
+    after = sum(1 for item in queue if appended[item.id] > appended[flash.id])
+    # Sent last, behind 400 routine items: it would be published last without its lane.
+    assert after >= len(queue) // 2, f"only {after} routine stories came out after the flash"
+    assert outcomes[flash.id].value["newswire"]["lifecycle"]["urgency"] == "flash"
 
 
 def test_an_advisory_goes_to_wire_advisories_and_not_to_the_stories(

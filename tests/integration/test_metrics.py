@@ -79,8 +79,8 @@ def test_counts_after_a_known_set_of_items(worker: WorkerProcess) -> None:
 def test_lag_partitions_and_table_sizes(worker: WorkerProcess) -> None:
     """Runs after the counts test in the same module: everything it sent is processed."""
     names = TopicNames.for_settings(worker.settings)
-    # raw and unique have two partitions each in the tests, cleaned one.
-    assert samples(worker)[("newswire_partitions_assigned", ())] == 5
+    # raw and unique have two partitions each in the tests, cleaned one; the fast lane's too.
+    assert samples(worker)[("newswire_partitions_assigned", ())] == 10
 
     def caught_up() -> bool:
         lag = {
@@ -90,7 +90,10 @@ def test_lag_partitions_and_table_sizes(worker: WorkerProcess) -> None:
         }
         expected = {
             (("partition", str(p)), ("topic", topic))
-            for topic, count in ((names.raw, 2), (names.cleaned, 1), (names.unique, 2))
+            for topic, count in (
+                *((names.raw, 2), (names.cleaned, 1), (names.unique, 2)),
+                *((names.urgent_raw, 2), (names.urgent_cleaned, 1), (names.urgent_unique, 2)),
+            )
             for p in range(count)
         }
         return set(lag) == expected and not any(lag.values())
