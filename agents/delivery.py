@@ -102,6 +102,8 @@ class RewindingConsumer(Consumer):
     aiokafka's seek also leaves a partition the group never committed where fetching left it
     (it seeks only to committed offsets above 0), so records fetched and dropped during a
     rebalance would be skipped for good: such partitions go back to their beginning.
+
+    It also hands over the fast lane's fetched records before any other (``_getmany``).
     """
 
     stopping = False
