@@ -12,7 +12,7 @@ from agents.cleaners import Cleaners
 from agents.lanes import FastLane
 from agents.metrics import Metrics
 from agents.outbox import Outbox
-from agents.output import Lane, Topics, agent_name, headers, reject
+from agents.output import Lane, Topics, headers, reject
 from pipeline.chain import DeadLetter
 
 CLEAN_BATCH = 32
@@ -42,10 +42,9 @@ def register_clean(
                         lane.cleaned, result.fingerprint.encode(), result.to_json(), headers(None)
                     )
 
-        @app.agent(lane.raw, name=agent_name("clean", lane))
-        async def clean_agent(stream: faust.StreamT[bytes]) -> None:
-            handle = fast_lane.handler(lane, clean_batch)
-            await outbox.consume(stream, handle, CLEAN_BATCH, CLEAN_WINDOW_S)
+        fast_lane.agent(
+            app, outbox, "clean", lane, lane.raw, clean_batch, CLEAN_BATCH, CLEAN_WINDOW_S
+        )
 
     for lane in topics.lanes:
         register_lane(lane)

@@ -15,7 +15,7 @@ from agents.lanes import FastLane
 from agents.logs import log, never_fatal
 from agents.metrics import Metrics
 from agents.outbox import Outbox
-from agents.output import Lane, Topics, advise, agent_name, announce, headers
+from agents.output import Lane, Topics, advise, announce, headers
 from agents.topics import DEDUP_PARTITIONS
 from pipeline.chain import Advisory, Cleaned, Duplicate, dedup_step
 from pipeline.dedup import DedupConfig, DedupIndex, Sweeper, rebuild_bands
@@ -66,9 +66,7 @@ def register_dedup(
                     target, result.decision.uri.encode(), result.to_json(), headers(None)
                 )
 
-        @app.agent(lane.cleaned, name=agent_name("dedup", lane))
-        async def dedup_agent(stream: faust.StreamT[bytes]) -> None:
-            await outbox.consume(stream, fast_lane.handler(lane, decide))
+        fast_lane.agent(app, outbox, "dedup", lane, lane.cleaned, decide)
 
     # Both lanes decide against the same tables: their single partitions go to one worker
     # together, and a decision runs without a pause, so the two never interleave.

@@ -15,9 +15,10 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import faust
 from faust.types import EventT
 
-from agents.outbox import Handler
+from agents.outbox import Handler, Outbox
 from agents.output import Lane
 
 HOLD_S = 0.3
@@ -54,6 +55,27 @@ class FastLane:
             await handle(events)
 
         return routine
+
+    def agent(
+        self,
+        app: faust.App,
+        outbox: Outbox,
+        stage: str,
+        lane: Lane,
+        source: faust.TopicT,
+        handle: Handler,
+        size: int = 1,
+        within: float = 0.0,
+    ) -> None:
+        """The agent of ``stage`` in ``lane``: ``handle`` over batches of ``source`` (as
+        ``Outbox.consume`` takes them), stepping aside or marking the fast lane busy. The
+        routine lane's agents keep the stage's name; the fast lane's add "-urgent"."""
+        name = stage if lane.name == "routine" else f"{stage}-{lane.name}"
+        gated = self.handler(lane, handle)
+
+        @app.agent(source, name=name)
+        async def lane_agent(stream: faust.StreamT[bytes]) -> None:
+            await outbox.consume(stream, gated, size, within)
 
     async def _routine_turn(self) -> None:
         deadline = time.monotonic() + MAX_STEP_ASIDE_S

@@ -62,11 +62,6 @@ class Topics:
         return self.routine, self.urgent
 
 
-def agent_name(stage: str, lane: Lane) -> str:
-    """The routine lane's agents keep the stage's name; the fast lane's add "-urgent"."""
-    return stage if lane.name == "routine" else f"{stage}-{lane.name}"
-
-
 def declare_topics(app: faust.App, settings: Settings) -> Topics:
     names = TopicNames.for_settings(settings)
 

@@ -26,7 +26,7 @@ from agents.lanes import FastLane
 from agents.logs import item_event, never_fatal
 from agents.metrics import Metrics
 from agents.outbox import Outbox
-from agents.output import Lane, Topics, agent_name, announce, headers, reject
+from agents.output import Topics, announce, headers, reject
 from agents.subscriptions import Route
 from pipeline.chain import DeadLetter, Published, Unique, already_out, publish_step
 from pipeline.config import Settings
@@ -144,14 +144,9 @@ def register_publish(
             )
             metrics.end_to_end(time.time() - out.unique.cleaned.item.received.timestamp())
 
-    def register_lane(lane: Lane) -> None:
+    for lane in topics.lanes:
         # The fast lane enriches a few stories at a time: a flash waits for no long batch.
         batch = settings.enrich_batch if lane.name == "routine" else URGENT_BATCH
-
-        @app.agent(lane.unique, name=agent_name("publish", lane))
-        async def publish_agent(stream: faust.StreamT[bytes]) -> None:
-            handle = fast_lane.handler(lane, publish_batch)
-            await outbox.consume(stream, handle, batch, ENRICH_WINDOW_S)
-
-    for lane in topics.lanes:
-        register_lane(lane)
+        fast_lane.agent(
+            app, outbox, "publish", lane, lane.unique, publish_batch, batch, ENRICH_WINDOW_S
+        )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
@@ -28,6 +29,7 @@ log = logging.getLogger("newswire.triage")
 PEEK_RECORDS = 500
 """Records peeked at per turn of the event loop (about 10 ms)."""
 RETRY_S = 5.0
+PEEK_COMMIT_S = 5.0
 
 
 class Triage:
@@ -41,6 +43,7 @@ class Triage:
     ) -> None:
         self.settings, self.metrics, self.fast_lane = settings, metrics, fast_lane
         self.raw_topic, self.urgent_topic = raw_topic, urgent_topic
+        self._committed_at = time.monotonic()
 
     async def run(self) -> None:
         """Copy urgent records for as long as the worker runs; after a failure, again."""
@@ -89,7 +92,11 @@ class Triage:
             if record.value is not None and in_fast_lane(record.value)
         ]
         await asyncio.gather(*pending)
-        await consumer.commit()
+        # After copies at once, so that a crash copies nothing again; after peeks alone
+        # now and then, since a crash then costs only peeking at them again.
+        if pending or time.monotonic() - self._committed_at > PEEK_COMMIT_S:
+            await consumer.commit()
+            self._committed_at = time.monotonic()
         if pending:
             self.fast_lane.note_urgent()
             self.metrics.count("triage", "fast-lane", len(pending))

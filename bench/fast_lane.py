@@ -102,12 +102,11 @@ class Stories:
         admin = AIOKafkaAdminClient(**client_options(self.settings))
         await admin.start()
         try:
-            partitions = await partitions_of(admin, [names.structured])
-            outcomes = await partitions_of(admin, [names.structured, names.duplicates,
-                                                   names.rejected])  # fmt: skip
+            outcomes = [names.structured, names.duplicates, names.rejected]
+            self.outcome_partitions = await partitions_of(admin, outcomes)
         finally:
             await admin.close()
-        self.outcome_partitions = outcomes
+        partitions = [tp for tp in self.outcome_partitions if tp.topic == names.structured]
         self.consumer = AIOKafkaConsumer(**client_options(self.settings))
         await self.consumer.start()
         self.consumer.assign(partitions)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from faust.transport.consumer import ThreadDelegateConsumer
+from faust.transport.drivers.aiokafka import Consumer
 from faust.types import TP
 
 from agents.app import create_app
@@ -49,3 +51,22 @@ async def test_the_seek_rewinds_never_committed_partitions_with_the_flow_stopped
     assert flow_during_seek == [False]
     assert rewound == [stream]  # not the committed one, nor the changelog (recovery seeks it)
     assert consumer._read_offset[committed_stream] == 7
+
+
+async def test_fetched_fast_lane_records_are_handed_over_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    consumer, _, routine = consumer_and_partitions(tmp_path)
+    urgent = TP(sorted(consumer.first_topics)[0], 0)
+    fetched = {routine: ["routine record"], urgent: ["urgent record"]}
+    asked: list[set[TP]] = []
+
+    async def getmany(self: Any, active: set[TP] | None, timeout: float) -> dict[TP, list[str]]:
+        asked.append(set(active or ()))
+        return {tp: records for tp, records in fetched.items() if active is None or tp in active}
+
+    monkeypatch.setattr(Consumer, "_getmany", getmany)
+    assert await consumer._getmany({routine, urgent}, 1.0) == {urgent: ["urgent record"]}
+    del fetched[urgent]  # none fetched for the fast lane: every partition, as before
+    assert await consumer._getmany({routine, urgent}, 1.0) == {routine: ["routine record"]}
+    assert asked == [{urgent}, {urgent}, {routine, urgent}]

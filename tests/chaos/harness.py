@@ -296,6 +296,8 @@ class Tally:
     subscription_missing: list[str]
     mix: dict[str, int]
     """The plan's story kills (recalled), corrections and embargoed stories."""
+    fast_lane: int
+    """Planned items the triage copied to the fast lane."""
 
     def line(self, kills: int, restarts: int, broker_restarts: int) -> str:
         return (
@@ -308,6 +310,7 @@ class Tally:
             + " ".join(
                 f"{k}={self.mix.get(k, 0)}" for k in ("recalled", "corrected", "embargoed", "flash")
             )
+            + f" fast_lane={self.fast_lane}"
         )
 
 
@@ -317,6 +320,7 @@ def account(settings: Settings, plan: Plan, spans: list[SubscriptionSpan] | None
     stories = asyncio.run(read_all(settings, names.structured))
     notices = asyncio.run(read_all(settings, names.duplicates))
     letters = asyncio.run(read_all(settings, names.rejected))
+    copied = {str(item["id"]) for item in asyncio.run(read_all(settings, names.urgent_raw))}
     outcomes: dict[str, set[str]] = defaultdict(set)
     versions: Counter[tuple[object, object]] = Counter()
     for story in stories:
@@ -350,4 +354,5 @@ def account(settings: Settings, plan: Plan, spans: list[SubscriptionSpan] | None
         repeated_notices=repeated,
         subscription_missing=subscription_missing(settings, spans or []),
         mix=dict(plan.mix),
+        fast_lane=len(copied & plan.expected.keys()),
     )

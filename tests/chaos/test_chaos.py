@@ -57,6 +57,7 @@ def check(tally: Tally, settings: Settings, plan: Plan, logs: list[Path]) -> Non
     assert not tally.wrong, tally.wrong[:5]
     assert not tally.subscription_missing, tally.subscription_missing[:5]
     assert not never_retrieved(logs), never_retrieved(logs)[:3]
+    assert tally.fast_lane or not plan.mix.get("flash"), "the triage copied none of the flashes"
 
 
 def subscribe(worker: WorkerProcess, name: str, filter_: dict[str, object]) -> SubscriptionSpan:
