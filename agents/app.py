@@ -155,14 +155,14 @@ def create_app(settings: Settings) -> Newswire:
 
     trends = Trends(app, settings, outbox)
     holds = embargo_holds(app, settings, topics.routine.unique.get_topic_name())
-    route = register_subscriptions(
+    router = register_subscriptions(
         app, settings, metrics, outbox, app.idempotent_producer.track, holds
     )
     fast_lane = FastLane()
     register_clean(app, topics, outbox, metrics, app.cleaners, fast_lane)
     register_dedup(app, topics, outbox, metrics, settings.dedup_config(), fast_lane)
     register_publish(
-        app, settings, topics, outbox, metrics, enrichment_for(settings), route, trends, fast_lane
+        app, settings, topics, outbox, metrics, enrichment_for(settings), router, trends, fast_lane
     )
 
     async def send_raw(items: list[RawItem]) -> None:

@@ -171,6 +171,7 @@ class PublishedVersions:
     def __init__(self, table: Any, retention: timedelta) -> None:
         self.table, self.retention = table, retention
         self.recent: dict[bytes, dict[str, str]] = {}
+        self.recent_at: dict[tuple[bytes, str], float] = {}
         self.in_hand: dict[bytes, dict[str, str]] = {}
         self.read_back_done = asyncio.Event()
         """Publishing waits for this: streams resume while the read-back may still run."""
@@ -188,6 +189,10 @@ class PublishedVersions:
         if out_for not in ("", item_id):
             return "redelivery"
         return "replayed" if wanted in routed else "reroute"
+
+    def out_at(self, key: bytes, version: int) -> float | None:
+        """When the read-back saw this version written to the main feed, if it did."""
+        return self.recent_at.get((key, str(version)))
 
     def claim(self, key: bytes, version: int, item_id: str) -> None:
         """The version goes out in the batch in hand (a replay within it is ``replayed``)."""
@@ -220,7 +225,11 @@ class PublishedVersions:
         self.read_back_done.clear()
         try:
             wanted = [TopicPartition(topic, p) for p in partitions]
-            self.recent = await recent_versions(settings, wanted) if wanted else {}
+            self.recent, self.recent_at = {}, {}
+            for key, story, at in await recent_stories(settings, wanted) if wanted else []:
+                version = str(story.get("version", 0))
+                self.recent.setdefault(key, {})[version] = _item_id(story)
+                self.recent_at[(key, version)] = at
             log.info("read back %d published stories from %s", len(self.recent), topic)
         finally:
             self.read_back_done.set()
@@ -239,6 +248,21 @@ async def recent_versions(
 ) -> dict[bytes, dict[str, str]]:
     """uri -> version -> the item it was published for, among the last ``RECENT_OUTPUT``
     records of each partition."""
+    found: dict[bytes, dict[str, str]] = {}
+    for key, story, _ in await recent_stories(settings, partitions):
+        found.setdefault(key, {})[str(story.get("version", 0))] = _item_id(story)
+    return found
+
+
+def _item_id(story: dict[str, Any]) -> str:
+    return str(story.get("newswire", {}).get("itemId", ""))
+
+
+async def recent_stories(
+    settings: Settings, partitions: list[TopicPartition]
+) -> list[tuple[bytes, dict[str, Any], float]]:
+    """(uri, story, when it was written, in epoch seconds) of the last ``RECENT_OUTPUT``
+    records of each partition, oldest first within a partition."""
     consumer = AIOKafkaConsumer(
         **client_options(settings),
         enable_auto_commit=False,
@@ -246,7 +270,7 @@ async def recent_versions(
         fetch_max_bytes=settings.max_item_bytes * 4,
     )
     await consumer.start()
-    found: dict[bytes, dict[str, str]] = {}
+    found: list[tuple[bytes, dict[str, Any], float]] = []
     try:
         consumer.assign(partitions)
         ends = await consumer.end_offsets(partitions)
@@ -259,9 +283,7 @@ async def recent_versions(
                 for record in records:
                     if record.key is None or record.value is None:
                         continue
-                    story = orjson.loads(record.value)
-                    item_id = str(story.get("newswire", {}).get("itemId", ""))
-                    found.setdefault(record.key, {})[str(story.get("version", 0))] = item_id
+                    found.append((record.key, orjson.loads(record.value), record.timestamp / 1000))
     finally:
         await consumer.stop()
     return found

@@ -27,7 +27,7 @@ from agents.logs import item_event, never_fatal
 from agents.metrics import Metrics
 from agents.outbox import Outbox
 from agents.output import Topics, announce, headers, reject
-from agents.subscriptions import Route
+from agents.subscriptions import Router
 from pipeline.chain import DeadLetter, Published, Unique, already_out, publish_step
 from pipeline.config import Settings
 from pipeline.enrich import EnrichMany
@@ -57,7 +57,7 @@ def register_publish(
     outbox: Outbox,
     metrics: Metrics,
     enrich: EnrichMany,
-    route: Route,
+    router: Router,
     trends: Trends,
     fast_lane: FastLane,
 ) -> None:
@@ -118,6 +118,7 @@ def register_publish(
 
     async def publish_batch(events: Sequence[EventT[bytes]]) -> None:
         await published.read_back_done.wait()
+        subscriptions = router.index(None)
         stories = await outgoing([Unique.from_json(event.value) for event in events])
         values = [orjson.dumps(out.published.story) for out in stories]
         async with outbox.acknowledged():
@@ -129,7 +130,11 @@ def register_publish(
         async with outbox.acknowledged():
             for out, value in zip(stories, values, strict=True):
                 before = published.receivers(out.key)
-                receivers.append(await route(out.published.story, value, before))
+                saved = subscriptions
+                if not out.main_feed:  # routed again: to those saved when it went out
+                    saved = router.index(published.out_at(out.key, out.unique.decision.version))
+                sent_to = await router.route(saved, out.published.story, value, before)
+                receivers.append(sent_to)
         for out, sent_to in zip(stories, receivers, strict=True):
             story = out.published.story
             published.remember(out.key, out.unique.decision.version, out.published.item_id, sent_to)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Collection, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -33,12 +34,16 @@ from agents.topics import (
 )
 from pipeline.config import Settings
 from pipeline.subscriptions import (
+    DELETED,
+    KEEP_DELETED_S,
     FilterError,
     Subscription,
     SubscriptionIndex,
     check_subscription,
+    deleted_entry,
     holds_back,
     recipients,
+    saved_subscriptions,
 )
 
 GENERATION = ""
@@ -53,9 +58,20 @@ class _CurrentIndex:
         self.generation = -1
 
 
-Route = Callable[[dict[str, Any], bytes, Collection[str]], Awaitable[list[str]]]
-"""Sends a story to its subscriptions (given those that received the story before), or holds
-it back from public ones while it is embargoed; returns the names it went or is held for."""
+@dataclass(frozen=True)
+class Router:
+    """What the publish agent routes with. ``index()`` gives the subscriptions saved now; the
+    agent takes it once per batch, before the batch goes out on the main feed, so that a
+    story on the main feed reaches every subscription saved before it got there, even one
+    deleted while the batch was on its way. ``index(at)`` gives those saved at that moment,
+    for a story routed again after a crash. ``route`` sends a story to the subscriptions of
+    an index (given those that received the story before), or holds it back from public
+    ones while it is embargoed, and returns the names it went or is held for."""
+
+    index: Callable[[float | None], SubscriptionIndex]
+    route: Callable[
+        [SubscriptionIndex, dict[str, Any], bytes, Collection[str]], Awaitable[list[str]]
+    ]
 
 
 def load_subscriptions_file(path: Path) -> list[Subscription]:
@@ -75,7 +91,7 @@ def register_subscriptions(
     outbox: Outbox,
     track: Callable[[list[str]], Awaitable[None]],
     holds: EmbargoHolds,
-) -> Route:
+) -> Router:
     """Add the subscription agent, views, start-up load and embargo release to ``app``;
     returns the router the publish agent calls for every story (``track`` readies the
     producer for a new topic; ``holds`` keeps embargoed stories back from public ones)."""
@@ -95,11 +111,21 @@ def register_subscriptions(
     async def apply(events: Sequence[EventT[bytes]]) -> None:
         (event,) = events
         name, filter_ = cast(bytes, event.key).decode(), orjson.loads(event.value)
-        if filter_ is None:
-            table.pop(name, None)
-        else:
+        # The command's own time, so that a command read again after a restart keeps it.
+        at = event.message.timestamp
+        if filter_ is not None:
             table[name] = filter_
+        elif name in saved_names():
+            table[name] = deleted_entry(table[name], at)
+        for old in [n for n, v in entries() if DELETED in v and v[DELETED] < at - KEEP_DELETED_S]:
+            table.pop(old)
         table[GENERATION] = int(table.get(GENERATION) or 0) + 1
+
+    def entries() -> list[tuple[str, dict[str, Any]]]:
+        return [(name, value) for name, value in table.items() if name != GENERATION]
+
+    def saved_names() -> set[str]:
+        return {name for name, value in entries() if DELETED not in value}
 
     @app.agent(commands, name="subscriptions")
     async def apply_commands(stream: faust.StreamT[bytes]) -> None:
@@ -112,14 +138,12 @@ def register_subscriptions(
 
     app.task(load_configured)
 
-    def index() -> SubscriptionIndex:
+    def index(at: float | None = None) -> SubscriptionIndex:
+        if at is not None:
+            return SubscriptionIndex(saved_subscriptions(entries(), at))
         generation = int(table.get(GENERATION) or 0)
         if generation != current.generation:
-            current.index = SubscriptionIndex(
-                Subscription.from_stored(name, value)
-                for name, value in table.items()
-                if name != GENERATION
-            )
+            current.index = SubscriptionIndex(saved_subscriptions(entries()))
             current.generation = generation
             metrics.subscriptions.labels(metrics.worker).set(len(current.index.subscriptions))
         return current.index
@@ -132,12 +156,13 @@ def register_subscriptions(
             topic = outputs[name] = bytes_topic(app, topic_name)
         await outbox.send(topic, key, value, story_headers)
 
-    async def route(story: dict[str, Any], value: bytes, before: Collection[str]) -> list[str]:
-        current = index()
-        names = recipients(current, story, before)
+    async def route(
+        saved: SubscriptionIndex, story: dict[str, Any], value: bytes, before: Collection[str]
+    ) -> list[str]:
+        names = recipients(saved, story, before)
         now, uri, version = time.time(), story["uri"], int(story["version"])
         for name in names:
-            if holds_back(current.subscriptions[name], story, now):
+            if holds_back(saved.subscriptions[name], story, now):
                 holds.hold(uri, name, story, value)
                 continue
             holds.drop(uri, name, version)
@@ -156,10 +181,8 @@ def register_subscriptions(
             if refused(request):
                 return self.json(UNAUTHORISED, status=401)
             listed = [
-                Subscription.from_stored(n, v).to_dict()
-                | {"topic": subscription_topic(settings, n)}
-                for n, v in sorted(table.items())
-                if n != GENERATION
+                saved.to_dict() | {"topic": subscription_topic(settings, saved.name)}
+                for saved in sorted(saved_subscriptions(entries()), key=lambda s: s.name)
             ]
             return self.json(listed)
 
@@ -181,7 +204,7 @@ def register_subscriptions(
         async def get(self, request: Request, name: str) -> Response:
             if refused(request):
                 return self.json(UNAUTHORISED, status=401)
-            if name == GENERATION or name not in table:
+            if name not in saved_names():
                 return self.json({"error": f"no subscription {name}"}, status=404)
             saved = Subscription.from_stored(name, table[name])
             return self.json(saved.to_dict() | {"topic": subscription_topic(settings, name)})
@@ -189,9 +212,9 @@ def register_subscriptions(
         async def delete(self, request: Request, name: str) -> Response:
             if refused(request):
                 return self.json(UNAUTHORISED, status=401)
-            if name == GENERATION or name not in table:
+            if name not in saved_names():
                 return self.json({"error": f"no subscription {name}"}, status=404)
             await command(name, None)
             return self.json({"name": name, "deleted": True}, status=202)
 
-    return route
+    return Router(index, route)

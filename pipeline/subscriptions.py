@@ -62,6 +62,31 @@ class Subscription:
         return cls(name, value)
 
 
+DELETED = "deleted"
+"""The key of a deleted subscription's table entry: ``{"deleted": <epoch s>, "was": stored}``.
+It is kept a while so that a story already on the main feed when the subscription was
+deleted, and routed again after a crash, still reaches it."""
+KEEP_DELETED_S = 86_400.0
+
+
+def deleted_entry(stored: dict[str, Any], at: float) -> dict[str, Any]:
+    return {DELETED: at, "was": stored}
+
+
+def saved_subscriptions(
+    entries: Iterable[tuple[str, dict[str, Any]]], at: float | None = None
+) -> list[Subscription]:
+    """The subscriptions of these table entries saved now, or (``at``) saved at that moment:
+    those saved now and those deleted since."""
+    saved = []
+    for name, value in entries:
+        if DELETED not in value:
+            saved.append(Subscription.from_stored(name, value))
+        elif at is not None and value[DELETED] > at:
+            saved.append(Subscription.from_stored(name, value["was"]))
+    return saved
+
+
 def check_filter(value: Any) -> dict[str, Any]:
     """A filter as stored: known fields only, lists of non-empty strings, a whole urgency."""
     if not isinstance(value, dict):

@@ -12,10 +12,12 @@ from pipeline.subscriptions import (
     Subscription,
     SubscriptionIndex,
     check_subscription,
+    deleted_entry,
     holds_back,
     naive_match,
     parse_filter,
     recipients,
+    saved_subscriptions,
 )
 
 STORY: dict[str, Any] = {
@@ -165,3 +167,14 @@ def test_the_public_option_is_kept_and_checked() -> None:
     assert plain == Subscription("old", {"places": ["BY"]})
     with pytest.raises(FilterError, match="public is true or false"):
         check_subscription({"name": "web", "filter": {}, "public": "yes"})
+
+
+def test_a_deleted_subscription_counts_as_saved_before_its_deletion_only() -> None:
+    public = Subscription("web", {"sources": ["upi-feed"]}, public=True)
+    entries = [
+        ("desk", {"sources": ["upi-feed"]}),
+        ("web", deleted_entry(public.stored(), at=1000.0)),
+    ]
+    assert [s.name for s in saved_subscriptions(entries)] == ["desk"]
+    assert saved_subscriptions(entries, at=999.0) == [Subscription("desk", entries[0][1]), public]
+    assert [s.name for s in saved_subscriptions(entries, at=1000.0)] == ["desk"]
