@@ -25,7 +25,7 @@ from pipeline.dedup import (
     story_uri,
 )
 from pipeline.enrich import EnrichMany, no_enrichment
-from pipeline.evidence import lead_figures, lead_names
+from pipeline.evidence import lead_figures, lead_names, opening
 from pipeline.publish import build_story, check_story
 from pipeline.records import (
     Article,
@@ -63,7 +63,7 @@ class Cleaned:
         if article.kind in NEVER_DUPLICATE:  # a kill repeating its story's text is no copy
             headline.append(f"\x00{article.kind}")
         key = fingerprint(headline, body)
-        lead = article.headline, article.paragraphs[0]
+        lead = article.headline, opening(article.paragraphs)
         return cls(item, article, key, TextProfile.of(body), lead_names(*lead), lead_figures(*lead))
 
     def to_dict(self) -> dict[str, Any]:
@@ -82,7 +82,7 @@ class Cleaned:
     @classmethod
     def from_dict(cls, value: dict[str, Any]) -> Cleaned:
         article = Article.from_dict(value["article"])
-        lead = article.headline, article.paragraphs[0]
+        lead = article.headline, opening(article.paragraphs)
         return cls(
             item=RawItem.from_dict(value["item"]),
             article=article,

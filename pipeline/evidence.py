@@ -108,6 +108,18 @@ LEAD_WORDS = 40
 without blank lines) has no sentence end where a lead would stop."""
 
 
+def opening(paragraphs: list[str]) -> str:
+    """The start of a body that its lead may run over: a lead ends at its first sentence
+    end, and a table's rows or a short opening line have none."""
+    taken, words = [], 0
+    for paragraph in paragraphs:
+        taken.append(paragraph)
+        words += len(paragraph.split())
+        if words >= LEAD_WORDS:
+            break
+    return " ".join(taken)
+
+
 def first_sentence(paragraph: str) -> str:
     """The lead: the first sentence of the paragraph, at most ``LEAD_WORDS`` words of it."""
     sentence = _SENTENCE_END.split(paragraph.strip(), maxsplit=1)[0]

@@ -19,6 +19,67 @@ import orjson
 import pycountry
 import yaml
 
+CORPORATE_DESIGNATORS = (
+    "Inc",
+    "Incorporated",
+    "Corp",
+    "Corporation",
+    "Co",
+    "Cos",
+    "Ltd",
+    "Limited",
+    "Plc",
+    "PLC",
+    "plc",
+    "LLC",
+    "LLP",
+    "AG",
+    "SA",
+    "NV",
+    "BV",
+    "GmbH",
+    "SpA",
+    "ASA",
+    "Oyj",
+    "KK",
+    "Bhd",
+    "Pty",
+    "Bancorp",
+    "Holdings",
+    "S.A",
+    "N.V",
+    "S.p.A",
+)
+"""The words a company's name ends with, whatever the model said ("Acme Holdings Plc")."""
+_DESIGNATOR = "(?:" + "|".join(re.escape(d) for d in CORPORATE_DESIGNATORS) + r")\b\.?(?![\w-])"
+_NAME_WORD = rf"(?!{_DESIGNATOR})[A-Z][\w'’.&-]*"
+_DESIGNATED = re.compile(
+    r"<(?P<bracketed>[A-Z][^<>\n]{0,60}?)>"
+    rf"|(?P<name>(?<![\w-]){_NAME_WORD}(?:\s+(?:(?:and|&|de|du|der|van|von)\s+)?{_NAME_WORD}){{0,5}}"
+    rf"(?:,?\s+{_DESIGNATOR})+)"
+)
+_OPENING_WORDS = re.compile(
+    r"^(?:(?:The|A|An|In|At|On|For|But|And|When|While|After|Shares|Unit|of|and|&)\s+)+"
+)
+_OWNER = re.compile(r"^.*['’]s\s+")
+
+
+def designated_organisations(text: str) -> list[tuple[int, int]]:
+    """Where a company names itself: before a corporate designator ("Acme Holdings Plc",
+    "Texaco Inc") or in the angle brackets of agency copy ("<Acme Corp>", "<ABC>")."""
+    found = []
+    for match in _DESIGNATED.finditer(text):
+        group = "bracketed" if match["bracketed"] else "name"
+        start, end = match.span(group)
+        if opening := _OPENING_WORDS.match(text[start:end]):
+            start += opening.end()
+        if owner := _OWNER.match(text[start:end]):  # "Canada's Seagram Co Ltd"
+            start += owner.end()
+        if start < end:
+            found.append((start, end))
+    return found
+
+
 ENTITY_TYPES = ("person", "organisation", "place", "event", "nationality", "other")
 
 # Capitalised abbreviations that are countries only as written ("us" is a pronoun).
@@ -146,6 +207,12 @@ class Gazetteer:
         except LookupError:
             return None
         return str(country.alpha_2)
+
+    def is_place(self, name: str) -> bool:
+        """Whether a country, a subdivision or a city has this name."""
+        return bool(
+            self.country_code(name) or self.subdivision_code(name) or self._cities_by_name.get(name)
+        )
 
     def nationality(self, word: str) -> str | None:
         return self._demonyms.get(word)

@@ -10,7 +10,7 @@ import jsonschema_rs
 import orjson
 
 SchemaName = Literal["raw-item", "story", "duplicate-notice", "dead-letter", "advisory"]
-SCHEMA_VERSION = "1.4.0"
+SCHEMA_VERSION = "1.5.0"
 NINJS_FILE = "ninjs-schema_3.1.json"
 GEOJSON = "https://geojson.org/schema/GeoJSON.json"
 """Where ninjs points for the ``geometry`` of a place. Not shipped and never fetched: any
@@ -18,7 +18,7 @@ geometry is accepted (Newswire writes none)."""
 
 
 def schema_header(name: SchemaName) -> str:
-    """The ``schema`` header value of a message: name and version, e.g. newswire.story/1.4.0."""
+    """The ``schema`` header value of a message: name and version, e.g. newswire.story/1.5.0."""
     return f"newswire.{name}/{SCHEMA_VERSION}"
 
 

@@ -5,25 +5,53 @@ from __future__ import annotations
 import re
 
 from pipeline.formats.document import ParsedDocument
+from pipeline.results import is_results_row
 
 _BLANK_LINES = re.compile(r"\n\s*\n")
+_ROOM_TO_SPARE = 0.8
+"""Wrapped copy fills its lines unevenly, a little short of the width."""
 
 
 def split_blocks(text: str) -> list[str]:
-    """Blocks separated by blank lines; hard-wrapped lines inside a block are joined.
+    """Blocks separated by blank lines; hard-wrapped lines inside a block are joined, and
+    the lines that were broken on purpose (see ``broken_on_purpose``) start blocks of their
+    own: a headline, a dateline, the rows of a results table, the paragraphs of copy that
+    marks paragraphs by indenting them.
 
     A block whose lines are all the same line (a caption pasted twice) collapses to one.
     """
     blocks = []
     for chunk in _BLANK_LINES.split(text):
-        lines = [line.strip() for line in chunk.splitlines() if line.strip()]
+        raw_lines = [line for line in chunk.splitlines() if line.strip()]
+        lines = [line.strip() for line in raw_lines]
         if not lines:
             continue
         if len(set(lines)) == 1:
             blocks.append(lines[0])
-        else:
-            blocks.append(" ".join(lines))
+            continue
+        width = max(len(line) for line in lines)
+        block = [lines[0]]
+        for index in range(1, len(lines)):
+            line, following = lines[index - 1], lines[index]
+            indented = raw_lines[index][:1].isspace() and not raw_lines[index - 1][:1].isspace()
+            if indented or broken_on_purpose(line, following, width):
+                blocks.append(" ".join(block))
+                block = []
+            block.append(following)
+        blocks.append(" ".join(block))
     return blocks
+
+
+def broken_on_purpose(line: str, following: str, width: int) -> bool:
+    """Whether a line ends where its writer ended it, not where the text was wrapped: the
+    next line's first word would have fitted on it with room to spare (the longest line of
+    the block shows the wrap width), or a row of results ("Arsenal 2 Derby 2") ends it or
+    starts after a sentence or a colon."""
+    if len(line) + 1 + len(following.split()[0]) <= _ROOM_TO_SPARE * width:
+        return True
+    if is_results_row(following) and line.endswith((":", ".", "!", "?")):
+        return True  # "... matches on Saturday:" above the table
+    return is_results_row(line) and (is_results_row(following) or following[0].isupper())
 
 
 def parse_text(content: str) -> ParsedDocument:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.clean import clean, is_boilerplate, normalise_text, split_caption
+from pipeline.formats.text import split_blocks
 from pipeline.records import Rejected
 from tests.conftest import SEED_HEADLINE, raw_item
 
@@ -180,3 +181,29 @@ def test_a_document_without_story_text_is_rejected(content: str) -> None:
     with pytest.raises(Rejected) as error:
         clean(raw_item(content))
     assert error.value.stage == "clean"
+
+
+def test_plain_copy_keeps_the_lines_its_writer_broke() -> None:
+    """Wrapped lines join; a dateline line, the rows of a table and indented paragraphs
+    stay apart."""
+    text = (
+        "SOCCER - LEADERS HELD AS ROVERS SLIP\n"
+        "LONDON 1996-12-07\n"
+        "Leaders Newcastle were held to a goalless draw at home by Sheffield\n"
+        "Wednesday on Saturday, while Blackburn slipped further behind the\n"
+        "leaders.\n"
+        "    Results of English premier league matches on Saturday:\n"
+        "Arsenal 2 Derby 2\n"
+        "Chelsea 1 Everton 2\n"
+        "Leicester 1 Southampton 0\n"
+    )
+    assert split_blocks(text) == [
+        "SOCCER - LEADERS HELD AS ROVERS SLIP",
+        "LONDON 1996-12-07",
+        "Leaders Newcastle were held to a goalless draw at home by Sheffield Wednesday on "
+        "Saturday, while Blackburn slipped further behind the leaders.",
+        "Results of English premier league matches on Saturday:",
+        "Arsenal 2 Derby 2",
+        "Chelsea 1 Everton 2",
+        "Leicester 1 Southampton 0",
+    ]

@@ -186,3 +186,91 @@ def test_a_common_word_opening_a_sentence_is_no_name(enricher: Enricher) -> None
     everything = {entity.name for entity in result.entities}
     assert "Producer" not in everything
     assert "Jane Doe" in names(result, "person")
+
+
+RESULTS = (
+    "Results of German first division soccer matches on Saturday :",
+    "Bayern Munich 2 Hamburg 1",
+    "Borussia Dortmund 3 Freiburg 1",
+    "Schalke 0 Werder Bremen 0",
+    "Scorers : Bayern - Juergen Klinsmann 34 , Mehmet Scholl 78 ; Hamburg - Karsten Baeron 60",
+)
+
+
+def test_the_teams_and_players_of_a_results_table(enricher: Enricher) -> None:
+    """The model reads these rows as one name or none; the rows give teams and scorers."""
+    result = enricher.enrich(story(*RESULTS, language="en"))
+    teams = {"Bayern Munich", "Hamburg", "Borussia Dortmund", "Freiburg", "Schalke"}
+    assert names(result, "organisation") >= teams | {"Werder Bremen"}
+    assert names(result, "person") >= {"Juergen Klinsmann", "Mehmet Scholl", "Karsten Baeron"}
+    assert "Scorers" not in {entity.name for entity in result.entities}
+
+
+def test_athletes_of_a_table_are_people_and_their_countries_places(enricher: Enricher) -> None:
+    rows = (
+        "1 - Pete Sampras ( U.S. ) beat Marc Rosset ( Switzerland ) 6-3 6-4",
+        "Goran Ivanisevic ( Croatia ) beat 5 - Thomas Enqvist ( Sweden ) 7-6 6-2",
+        "Jonas Bjorkman ( Sweden ) beat Cedric Pioline ( France ) 6-4 3-6 7-5",
+    )
+    result = enricher.enrich(story(*rows))
+    assert names(result, "person") >= {"Pete Sampras", "Marc Rosset", "Cedric Pioline"}
+    assert names(result, "place") >= {"Switzerland", "Croatia", "Sweden", "France"}
+
+
+def test_the_figures_of_a_report_are_no_table_of_names(enricher: Enricher) -> None:
+    rows = ("Shr 1.20 vs 1.05", "Net 1,234,000 vs 987,000", "Qtr 12.3 vs 10.1")
+    result = enricher.enrich(story("Acme Holdings Plc reported its results.", *rows))
+    assert {entity.name for entity in result.entities} == {"Acme Holdings Plc"}
+
+
+def test_a_headline_in_capitals_is_read_cased(enricher: Enricher) -> None:
+    """ "JAPAN" and "SYRIA" take the story's own casing; a country named only in the
+    headline is listed, with no body mentions."""
+    result = enricher.enrich(
+        story(
+            "Japan began the defence of their title with a lucky win against Syria .",
+            headline="SOCCER - JAPAN GET LUCKY WIN , CHINA IN SURPRISE DEFEAT .",
+        )
+    )
+    places = {e.name: e for e in result.entities if e.type == "place"}
+    assert set(places) >= {"Japan", "Syria", "China"}
+    assert places["China"].mentions == []
+    assert [m["text"] for m in places["Japan"].mentions] == ["Japan"]
+
+
+def test_a_dateline_in_capitals_is_a_place(enricher: Enricher) -> None:
+    dateline = "AL-AIN , United Arab Emirates 1996-12-06"
+    result = enricher.enrich(story(dateline, "Japan won .", language="en"))
+    assert names(result, "place") >= {"AL-AIN", "United Arab Emirates"}
+
+
+def test_company_names_end_with_their_designator(enricher: Enricher) -> None:
+    text = (
+        "Shares of Acme Holdings Plc rose after Ford Motor Co, General Motors Corp and "
+        "<Texaco Inc> agreed terms with Canada's Seagram Co Ltd and Datecs Ltd. on Monday."
+    )
+    organisations = names(enricher.enrich(story(text)), "organisation")
+    assert organisations >= {
+        "Acme Holdings Plc",
+        "Ford Motor Co",
+        "General Motors Corp",
+        "Texaco Inc",
+        "Datecs Ltd.",
+        "Seagram Co Ltd",
+    }
+
+
+def test_a_shorter_mention_inside_a_longer_name_joins_it(enricher: Enricher) -> None:
+    result = enricher.enrich(
+        story(
+            "Leaders Newcastle were held at home by Sheffield Wednesday on Saturday .",
+            "Newcastle 0 Sheffield Wednesday 0",
+            "Arsenal 2 Derby 2",
+        )
+    )
+    assert "Sheffield Wednesday" in names(result, "organisation")
+    assert "Sheffield" not in {entity.name for entity in result.entities}
+
+
+def test_rows_of_names_do_not_decide_the_language(enricher: Enricher) -> None:
+    assert enricher.enrich(story(*RESULTS)).status == "enriched"
