@@ -679,14 +679,10 @@ def _extend_to_longer_names(body: str, groups: list[_Group]) -> list[_Group]:
     longer = {g.name: g for g in groups if " " in g.name and g.in_body}
     if not longer:
         return groups
-    pattern = re.compile(
-        r"(?<![\w-])(?:"
-        + "|".join(re.escape(name) for name in sorted(longer, key=len, reverse=True))
-        + r")(?![\w-])"
-    )
-    for match in pattern.finditer(body):
+    for match in _whole_words(longer).finditer(body):
         start, end = match.span()
         group = longer[match.group()]
+        moved = False
         for other in groups:
             inside = [
                 m
@@ -695,9 +691,20 @@ def _extend_to_longer_names(body: str, groups: list[_Group]) -> list[_Group]:
             ]
             if other is not group and inside:
                 other.mentions = [m for m in other.mentions if m not in inside]
-                kind = group.types.most_common(1)[0][0]
-                group.mentions.append(_Mention(match.group(), start, end, kind, group.known))
+                moved = True
+        if moved:
+            kind = group.types.most_common(1)[0][0]
+            group.mentions.append(_Mention(match.group(), start, end, kind, group.known))
     return [g for g in groups if g.mentions]
+
+
+def _whole_words(names: Iterable[str]) -> re.Pattern[str]:
+    """Any of these names as whole words, the longest first."""
+    return re.compile(
+        r"(?<![\w-])(?:"
+        + "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))
+        + r")(?![\w-])"
+    )
 
 
 def _find_repeats(body: str, groups: list[_Group]) -> None:
@@ -714,12 +721,7 @@ def _find_repeats(body: str, groups: list[_Group]) -> None:
             forms.setdefault(name, group)
     if not forms:
         return
-    pattern = re.compile(
-        r"(?<![\w-])(?:"
-        + "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
-        + r")(?![\w-])"
-    )
-    for match in pattern.finditer(body):
+    for match in _whole_words(forms).finditer(body):
         start, end = match.span()
         if any(s < end and start < e for s, e in taken):
             continue
