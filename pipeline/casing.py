@@ -72,11 +72,8 @@ class Casing:
         capitals followed by a comma, a dash, a bracket or a figure."""
         if is_shouting(text):
             copy = _WORD.sub(lambda m: self._word(m.group(), names), text)
-            return (
-                self._places_cased(text, copy)
-                if names
-                else _sentence_case(self._places_cased(text, copy))
-            )
+            copy = self._places_cased(text, copy)
+            return copy if names else _sentence_case(copy)
         opening = _DATELINE_OPENING.match(text)
         if opening is None:
             return text
@@ -91,7 +88,7 @@ class Casing:
         if forms:
             chosen = forms.most_common(1)[0][0]
         elif name and lower not in STOP_WORDS:
-            chosen = re.sub(r"[^\W\d_]+", lambda m: m.group().capitalize(), lower)
+            chosen = _as_name(lower)
         else:
             chosen = lower
         return chosen if len(chosen) == len(word) else word
@@ -105,12 +102,15 @@ class Casing:
                 start, end = words[first].start(), words[first + size - 1].end()
                 if not all(_is_capitals(w.group()) for w in words[first : first + size]):
                     continue
-                titled = re.sub(
-                    r"[^\W\d_]+", lambda m: m.group().capitalize(), text[start:end].lower()
-                )
+                titled = _as_name(text[start:end].lower())
                 if len(titled) == end - start and self._is_country(titled):
                     copy = copy[:start] + titled + copy[end:]
         return copy
+
+
+def _as_name(text: str) -> str:
+    """Each word with a capital: "al-ain" as "Al-Ain", "south africa" as "South Africa"."""
+    return re.sub(r"[^\W\d_]+", lambda m: m.group().capitalize(), text)
 
 
 def _sentence_case(text: str) -> str:

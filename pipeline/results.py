@@ -45,9 +45,11 @@ _CONNECTORS = frozenset(
 _MAX_LOWERCASE_WORDS = 2
 _MAX_CONNECTORS = 8
 _LOWERCASE_WORD = re.compile(r"(?<!\S)[a-z]+(?!\S)")
-_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?"
+_YEAR = r"(?:,?\s+\d{4})?"
 _DATE = re.compile(
-    rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}(?:,?\s+\d{{4}})?|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|{_MONTH}\s+\d{{4}}|\d{{4}}-\d\d-\d\d)\b"
+    rf"\b(?:{_DAY}\s+{_MONTH}{_YEAR}|{_MONTH}\s+{_DAY}{_YEAR}|{_MONTH}\s+\d{{4}}|\d{{4}}-\d\d-\d\d)\b"
 )
 _SENTENCE_END = re.compile(r"[^\W\d_]{2,}[.!?]$")  # "... weighed 169 lbs."
 _MIN_FIGURE_SHARE = 0.2
