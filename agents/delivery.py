@@ -225,11 +225,9 @@ class PublishedVersions:
         self.read_back_done.clear()
         try:
             wanted = [TopicPartition(topic, p) for p in partitions]
-            self.recent, self.recent_at = {}, {}
-            for key, story, at in await recent_stories(settings, wanted) if wanted else []:
-                version = str(story.get("version", 0))
-                self.recent.setdefault(key, {})[version] = _item_id(story)
-                self.recent_at[(key, version)] = at
+            stories = await recent_stories(settings, wanted) if wanted else []
+            self.recent = versions_of(stories)
+            self.recent_at = {(key, _version(story)): at for key, story, at in stories}
             log.info("read back %d published stories from %s", len(self.recent), topic)
         finally:
             self.read_back_done.set()
@@ -243,24 +241,33 @@ def _versions(entry: Any) -> dict[str, str]:
     return dict(entry[2]) if len(entry) > 2 else {str(entry[0]): ""}
 
 
+RecentStory = tuple[bytes, dict[str, Any], float]
+"""A published record read back: its uri, its story, when it was written (epoch seconds)."""
+
+
 async def recent_versions(
     settings: Settings, partitions: list[TopicPartition]
 ) -> dict[bytes, dict[str, str]]:
     """uri -> version -> the item it was published for, among the last ``RECENT_OUTPUT``
     records of each partition."""
+    return versions_of(await recent_stories(settings, partitions))
+
+
+def versions_of(stories: list[RecentStory]) -> dict[bytes, dict[str, str]]:
+    """uri -> version -> the item it was published for, of these records."""
     found: dict[bytes, dict[str, str]] = {}
-    for key, story, _ in await recent_stories(settings, partitions):
-        found.setdefault(key, {})[str(story.get("version", 0))] = _item_id(story)
+    for key, story, _ in stories:
+        found.setdefault(key, {})[_version(story)] = str(
+            story.get("newswire", {}).get("itemId", "")
+        )
     return found
 
 
-def _item_id(story: dict[str, Any]) -> str:
-    return str(story.get("newswire", {}).get("itemId", ""))
+def _version(story: dict[str, Any]) -> str:
+    return str(story.get("version", 0))
 
 
-async def recent_stories(
-    settings: Settings, partitions: list[TopicPartition]
-) -> list[tuple[bytes, dict[str, Any], float]]:
+async def recent_stories(settings: Settings, partitions: list[TopicPartition]) -> list[RecentStory]:
     """(uri, story, when it was written, in epoch seconds) of the last ``RECENT_OUTPUT``
     records of each partition, oldest first within a partition."""
     consumer = AIOKafkaConsumer(
@@ -270,7 +277,7 @@ async def recent_stories(
         fetch_max_bytes=settings.max_item_bytes * 4,
     )
     await consumer.start()
-    found: list[tuple[bytes, dict[str, Any], float]] = []
+    found: list[RecentStory] = []
     try:
         consumer.assign(partitions)
         ends = await consumer.end_offsets(partitions)

@@ -43,8 +43,16 @@ _CONNECTORS = frozenset(
 )
 """Lower-case words inside a name: "Brighton and Hove Albion", "Real Sociedad de Futbol"."""
 _MAX_LOWERCASE_WORDS = 2
-_MAX_CONNECTORS = 8
-_LOWERCASE_WORD = re.compile(r"(?<!\S)[a-z]+(?!\S)")
+_LETTERS = re.compile(r"(?<!\S)[^\W\d_]+(?!\S)")
+"""A token of letters only."""
+_PROSE = re.compile(
+    r"(?:(?<!\S)(?!(?:" + "|".join(re.escape(c) for c in sorted(_CONNECTORS)) + r")(?!\S))"
+    r"[a-z][^\W\d_]*(?!\S).*?){3}"
+)
+"""Three words in lower case that join no name: prose, found without a Python loop."""
+_FIGURE_TOKEN = re.compile(r"(?<!\S)[-+]?\.?\d[\d.,:/'-]*[a-z]{0,2}[.,;:]?(?!\S)")
+_WORD_OR_FIGURE = re.compile(r"\S*[^\W_]\S*")
+"""A token with a letter or a digit in it (not a bracket or a dash alone)."""
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
 _YEAR = r"(?:,?\s+\d{4})?"
@@ -73,21 +81,21 @@ def is_results_row(paragraph: str) -> bool:
     """A line of names and figures: two figures or more, a fifth of its words and figures
     or more, at most two words (besides the connectors of names) in lower case, and no
     word ending it as a sentence ends. The figures of a date ("27 March 1943") are no
-    results."""
-    if len(_LOWERCASE_WORD.findall(paragraph)) > _MAX_LOWERCASE_WORDS + _MAX_CONNECTORS:
-        return False  # prose, at a glance
-    tokens = [t for t in _DATE.sub(" ", paragraph).split() if any(ch.isalnum() for ch in t)]
-    if len(tokens) < 2 or _SENTENCE_END.search(paragraph):
+    results. It runs on every line of plain copy (``split_blocks``): regular expressions
+    count, cheapest test first."""
+    if _PROSE.search(paragraph):
         return False
-    figures = sum(bool(_FIGURE.match(t)) for t in tokens)
     lowercase = sum(
-        1 for t in tokens if t[:1].islower() and t.isalpha() and t.lower() not in _CONNECTORS
+        1 for t in _LETTERS.findall(paragraph) if t[0].islower() and t.lower() not in _CONNECTORS
     )
-    return (
-        figures >= _MIN_FIGURES
-        and figures >= _MIN_FIGURE_SHARE * len(tokens)
-        and lowercase <= _MAX_LOWERCASE_WORDS
-    )
+    if lowercase > _MAX_LOWERCASE_WORDS or _SENTENCE_END.search(paragraph):
+        return False
+    text = _DATE.sub(" ", paragraph)
+    figures = len(_FIGURE_TOKEN.findall(text))
+    if figures < _MIN_FIGURES:
+        return False
+    tokens = len(_WORD_OR_FIGURE.findall(text))
+    return tokens >= 2 and figures >= _MIN_FIGURE_SHARE * tokens
 
 
 def row_names(paragraph: str) -> list[Run]:

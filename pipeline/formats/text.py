@@ -30,28 +30,42 @@ def split_blocks(text: str) -> list[str]:
             blocks.append(lines[0])
             continue
         width = max(len(line) for line in lines)
+        rows = _Rows(lines)
         block = [lines[0]]
         for index in range(1, len(lines)):
-            line, following = lines[index - 1], lines[index]
             indented = raw_lines[index][:1].isspace() and not raw_lines[index - 1][:1].isspace()
-            if indented or broken_on_purpose(line, following, width):
+            if indented or broken_on_purpose(lines, index, width, rows):
                 blocks.append(" ".join(block))
                 block = []
-            block.append(following)
+            block.append(lines[index])
         blocks.append(" ".join(block))
     return blocks
 
 
-def broken_on_purpose(line: str, following: str, width: int) -> bool:
-    """Whether a line ends where its writer ended it, not where the text was wrapped: the
-    next line's first word would have fitted on it with room to spare (the longest line of
-    the block shows the wrap width), or a row of results ("Arsenal 2 Derby 2") ends it or
-    starts after a sentence or a colon."""
+class _Rows:
+    """Which lines are rows of results, each line read once and only if asked."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self._lines = lines
+        self._known: dict[int, bool] = {}
+
+    def __getitem__(self, index: int) -> bool:
+        if index not in self._known:
+            self._known[index] = is_results_row(self._lines[index])
+        return self._known[index]
+
+
+def broken_on_purpose(lines: list[str], index: int, width: int, rows: _Rows) -> bool:
+    """Whether the line before ``index`` ends where its writer ended it, not where the text
+    was wrapped: the next line's first word would have fitted on it with room to spare (the
+    longest line of the block shows the wrap width), or a row of results ("Arsenal 2 Derby
+    2") ends it or starts after a sentence or a colon."""
+    line, following = lines[index - 1], lines[index]
     if len(line) + 1 + len(following.split()[0]) <= _ROOM_TO_SPARE * width:
         return True
-    if is_results_row(following) and line.endswith((":", ".", "!", "?")):
+    if line.endswith((":", ".", "!", "?")) and rows[index]:
         return True  # "... matches on Saturday:" above the table
-    return is_results_row(line) and (is_results_row(following) or following[0].isupper())
+    return rows[index - 1] and (following[0].isupper() or rows[index])
 
 
 def parse_text(content: str) -> ParsedDocument:

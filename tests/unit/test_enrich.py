@@ -236,6 +236,8 @@ def test_a_headline_in_capitals_is_read_cased(enricher: Enricher) -> None:
     assert set(places) >= {"Japan", "Syria", "China"}
     assert places["China"].mentions == []
     assert [m["text"] for m in places["Japan"].mentions] == ["Japan"]
+    # Of a headline in capitals only places are taken: "SOCCER" and "SURPRISE" are none.
+    assert all(e.type == "place" for e in result.entities if not e.mentions)
 
 
 def test_a_dateline_in_capitals_is_a_place(enricher: Enricher) -> None:
@@ -274,3 +276,15 @@ def test_a_shorter_mention_inside_a_longer_name_joins_it(enricher: Enricher) -> 
 
 def test_rows_of_names_do_not_decide_the_language(enricher: Enricher) -> None:
     assert enricher.enrich(story(*RESULTS)).status == "enriched"
+
+
+def test_initials_join_the_name_they_abbreviate(enricher: Enricher) -> None:
+    result = enricher.enrich(
+        story(
+            "The National Basketball Association fined the club on Monday.",
+            "The NBA said the fine was the largest it had imposed.",
+        )
+    )
+    (league,) = [e for e in result.entities if e.name == "National Basketball Association"]
+    assert {m["text"] for m in league.mentions} == {"National Basketball Association", "NBA"}
+    assert "NBA" not in {e.name for e in result.entities}

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from pipeline.chain import Published, run_chain
 from pipeline.dedup import DedupConfig, DedupIndex, marks_update
-from pipeline.evidence import lead_figures, lead_names, names_agree
+from pipeline.evidence import lead_figures, lead_names, names_agree, opening
 from tests.conftest import raw_item
 from tests.unit.test_dedup import Desk, status
 
@@ -44,6 +44,23 @@ def test_lead_figures_are_whole_and_spelled_numbers_count() -> None:
         "FED ADDS RESERVES", "The Fed arranged one billion dlrs at 6-1/8 pct, or 1,143.50 mln."
     )
     assert figures == ("1143.5", "6-1/8", "one")
+
+
+def test_a_lead_runs_over_the_rows_that_open_a_statement() -> None:
+    """A results statement's first rows are its lead: one row alone has too few figures to
+    tell one issuer's report from another's."""
+    rows = ["Shr 1.20 vs 1.05", "Net 12.3 mln vs 10.1 mln", "Revs 412.8 mln vs 385.2 mln"]
+    assert lead_figures("ACME CORP 3RD QTR NET", opening(rows)) == (
+        "1.05",
+        "1.2",
+        "10.1",
+        "12.3",
+        "3",
+        "385.2",
+        "412.8",
+    )
+    prose = ["Acme Corp said third-quarter profit rose.", "It gave no reason."]
+    assert lead_figures("ACME PROFIT RISES", opening(prose)) == ()
 
 
 def test_markers_are_slugs_and_notes_not_headline_words() -> None:
