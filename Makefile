@@ -33,4 +33,4 @@ chaos: setup
 	NEWSWIRE_CHAOS_ITEMS=$(N) $(VENV)/bin/pytest tests/chaos -p no:cacheprovider
 
 fuzz: setup
-	NEWSWIRE_FUZZ_EXAMPLES=20000 $(VENV)/bin/pytest tests/unit/test_fuzz.py -p no:cacheprovider
+	NEWSWIRE_FUZZ_EXAMPLES=20000 NEWSWIRE_FUZZ_RAW=5000 $(VENV)/bin/pytest tests/unit/test_fuzz.py tests/integration/test_fuzz_wire.py -p no:cacheprovider

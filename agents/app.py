@@ -8,11 +8,13 @@ client can read every topic.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
 import faust
+from aiohttp import web
 from aiokafka.errors import KafkaError
 from faust.types import TP, ConsumerT, ProducerT
 from faust.web import Request, Response, View
@@ -25,13 +27,14 @@ from agents.dashboard import Sampler, Trends, register_dashboard
 from agents.dedup import register_dedup
 from agents.delivery import IdempotentProducer, RewindingConsumer
 from agents.embargo import embargo_holds
-from agents.feeds import Feeds
+from agents.feeds import BrokerAway, Feeds, Send
 from agents.lanes import FastLane
 from agents.logs import never_fatal
 from agents.metrics import ConsumerState, Metrics
 from agents.outbox import DeliveryHealth, Outbox
-from agents.output import Topics, declare_topics, headers
+from agents.output import Topics, declare_topics, headers, refused_records
 from agents.publish import register_publish
+from agents.requests import BadBody, read_body
 from agents.security import faust_credentials
 from agents.subscriptions import register_subscriptions
 from agents.topics import TopicNames
@@ -39,11 +42,17 @@ from agents.triage import Triage
 from pipeline.config import Settings
 from pipeline.enrich import enrichment_for
 from pipeline.ingest import raw_items_from_request
+from pipeline.limits import MAX_ORIGINAL_BYTES
 from pipeline.records import RawItem, Rejected
 
 POLL_RECORDS = 50
 """Well under a fifth of Faust's stream buffer (4,096 records), and few enough to hand over
 in milliseconds: the fast lane's records come first at the next poll."""
+
+
+IDLE_CONNECTION_S = 15.0
+RAW_SEND_S = 10.0
+"""How long a request that hands in raw items waits for the broker before it answers 503."""
 
 
 async def send_raw_item(topics: Topics, item: RawItem) -> None:
@@ -52,6 +61,23 @@ async def send_raw_item(topics: Topics, item: RawItem) -> None:
         key=item.key.encode(), value=item.to_json(), headers=headers("raw-item")
     )
     await pending
+
+
+def raw_sender(topics: Topics, health: DeliveryHealth, wait_s: float) -> Send:
+    """Sends raw items for ``POST /ingest`` and the feeds: acknowledged within ``wait_s``,
+    or ``BrokerAway`` at once, and the worker unready until a send goes through again."""
+
+    async def send(items: list[RawItem]) -> None:
+        try:
+            sends = asyncio.gather(*(send_raw_item(topics, item) for item in items))
+            await asyncio.wait_for(sends, wait_s)
+        except (KafkaError, TimeoutError) as error:
+            reason = f"raw items not acknowledged by the broker: {error!r}"
+            health.problems[id(send)] = reason
+            raise BrokerAway(reason) from None
+        health.problems.pop(id(send), None)
+
+    return send
 
 
 @dataclass(frozen=True)
@@ -75,6 +101,13 @@ class NewswireApp(faust.App):
     async def on_start(self) -> None:
         await super().on_start()
         self.cleaners.start()
+
+    def on_webserver_init(self, web: Any) -> None:
+        """An idle HTTP connection is closed after ``IDLE_CONNECTION_S``: aiohttp keeps one
+        for an hour, so idle clients could hold the server's sockets for good. Faust builds
+        its runner without a way to pass the option; the runner reads it when it starts."""
+        web._runner._kwargs["keepalive_timeout"] = IDLE_CONNECTION_S
+        super().on_webserver_init(web)
 
     async def on_stop(self) -> None:
         self.cleaners.stop()
@@ -125,7 +158,8 @@ def create_app(settings: Settings) -> Newswire:
         producer_linger=0.005,
         # A send the broker does not acknowledge in time fails instead of waiting 20 minutes.
         producer_request_timeout=settings.send_timeout_seconds,
-        producer_max_request_size=settings.max_item_bytes * 2,
+        # A dead letter (at most MAX_ORIGINAL_BYTES of its original, in base64) always fits.
+        producer_max_request_size=max(settings.max_item_bytes * 2, 2 * MAX_ORIGINAL_BYTES),
         consumer_max_fetch_size=settings.max_item_bytes * 2,
         consumer_auto_offset_reset="earliest",
         # Faust hands each fetched record to its agent's buffer and, once a buffer is full,
@@ -137,7 +171,7 @@ def create_app(settings: Settings) -> Newswire:
         # A killed worker's partitions move to the others within ten seconds.
         broker_session_timeout=10.0,
         # A raw document of the largest accepted size fits in a request; a larger one is 413.
-        web_application_options={"client_max_size": settings.max_item_bytes * 2},
+        web_application_options={"client_max_size": settings.max_body_bytes},
     )
     app.cleaners = Cleaners(settings.clean_processes, settings.max_item_bytes)
     app.output_topics = TopicNames.for_settings(settings).all()
@@ -146,6 +180,7 @@ def create_app(settings: Settings) -> Newswire:
     metrics = Metrics(settings)
     health = DeliveryHealth()
     outbox = Outbox(lambda: app.producer, app.crash, health, metrics, settings.send_timeout_seconds)
+    outbox.refused = refused_records(topics, metrics)
 
     @app.on_partitions_assigned.connect
     async def track_written_topics(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
@@ -165,9 +200,7 @@ def create_app(settings: Settings) -> Newswire:
         app, settings, topics, outbox, metrics, enrichment_for(settings), router, trends, fast_lane
     )
 
-    async def send_raw(items: list[RawItem]) -> None:
-        await asyncio.gather(*(send_raw_item(topics, item) for item in items))
-
+    send_raw = raw_sender(topics, health, min(RAW_SEND_S, settings.send_timeout_seconds))
     triage = Triage(
         settings,
         topics.raw.get_topic_name(),
@@ -196,7 +229,7 @@ def create_app(settings: Settings) -> Newswire:
         lambda: readiness(app, health)[0],
     )
     register_dashboard(app, sampler)
-    _register_web(app, settings, topics, metrics, feeds, health)
+    _register_web(app, settings, metrics, send_raw, feeds, health)
     return Newswire(app, topics, metrics)
 
 
@@ -230,8 +263,8 @@ def consumer_lag(app: faust.App, sources: frozenset[str]) -> ConsumerState:
 def _register_web(
     app: faust.App,
     settings: Settings,
-    topics: Topics,
     metrics: Metrics,
+    send_raw: Send,
     feeds: Feeds,
     health: DeliveryHealth,
 ) -> None:
@@ -266,27 +299,27 @@ def _register_web(
         async def post(self, request: Request) -> Response:
             if not bearer_allows(request.headers, settings.api_token):
                 return self.json(UNAUTHORISED, status=401)
-            body = await request.read()
-            query = request.query
-            source = query.get("source", "http")
             try:
-                items = raw_items_from_request(
-                    body,
-                    source=source,
-                    format=query.get("format", "auto"),
-                    guid=query.get("guid"),
-                    url=query.get("url"),
-                )
+                body = await read_body(cast(web.Request, request), settings.max_body_bytes)
+            except BadBody as bad:
+                return self.json(bad.answer(), status=bad.status)
+            query = request.query
+            split = functools.partial(
+                raw_items_from_request,
+                body,
+                source=query.get("source", "http"),
+                format=query.get("format", "auto"),
+                guid=query.get("guid"),
+                url=query.get("url"),
+            )
+            try:  # beside the event loop: a large feed must not hold up the worker
+                items = await asyncio.get_running_loop().run_in_executor(None, split)
             except Rejected as rejected:
                 return self.json({"error": rejected.reason}, status=400)
             try:
-                await asyncio.wait_for(
-                    asyncio.gather(*(send_raw_item(topics, item) for item in items)),
-                    settings.send_timeout_seconds,
-                )
-            except (KafkaError, TimeoutError) as error:
-                reason = str(error) or type(error).__name__
-                return self.json({"error": f"not acknowledged by the broker: {reason}"}, status=503)
+                await send_raw(items)
+            except BrokerAway as away:
+                return self.json({"error": str(away)}, status=503)
             accepted = {"id": items[0].id, "key": items[0].key, "ids": [item.id for item in items]}
             return self.json(accepted, status=202)
 
@@ -298,6 +331,7 @@ def _register_web(
     @app.page("/feeds/{name}")
     class FeedPush(View):
         async def post(self, request: Request, name: str) -> Response:
-            body = await request.read()
-            status, answer = await feeds.push(name, request.headers, body, request.query)
+            status, answer = await feeds.push(
+                name, cast(web.Request, request), settings.max_body_bytes
+            )
             return self.json(answer, status=status)

@@ -14,4 +14,5 @@ def bearer_allows(headers: Mapping[str, str], token: str | None) -> bool:
     if not token:
         return True
     given = headers.get("Authorization", "")
-    return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+    # A header that is not UTF-8 arrives with surrogates in place of its bytes: no match.
+    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), f"Bearer {token}".encode())

@@ -12,7 +12,7 @@ from agents.cleaners import Cleaners
 from agents.lanes import FastLane
 from agents.metrics import Metrics
 from agents.outbox import Outbox
-from agents.output import Lane, Topics, headers, reject
+from agents.output import Lane, Topics, headers, quarantine_for, reject
 from pipeline.chain import DeadLetter
 
 CLEAN_BATCH = 32
@@ -43,7 +43,15 @@ def register_clean(
                     )
 
         fast_lane.agent(
-            app, outbox, "clean", lane, lane.raw, clean_batch, CLEAN_BATCH, CLEAN_WINDOW_S
+            app,
+            outbox,
+            "clean",
+            lane,
+            lane.raw,
+            clean_batch,
+            CLEAN_BATCH,
+            CLEAN_WINDOW_S,
+            quarantine_for(topics, outbox, metrics, "clean"),
         )
 
     for lane in topics.lanes:

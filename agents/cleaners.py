@@ -40,7 +40,7 @@ class Cleaners:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
 
-    async def clean(self, records: list[bytes]) -> list[Cleaned | DeadLetter]:
+    async def clean(self, records: list[bytes | None]) -> list[Cleaned | DeadLetter]:
         if self._pool is None:
             return clean_many(records, self.max_bytes)
         loop = asyncio.get_running_loop()

@@ -68,12 +68,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     logging.config.dictConfig(logging_config(settings.log_level))
-    if settings.web_host not in ("127.0.0.1", "localhost", "::1") and not settings.api_token:
-        logging.getLogger("newswire.worker").warning(
-            "the web server listens on %s without NEWSWIRE_API_TOKEN: anyone who reaches it "
-            "can ingest and change subscriptions",
-            settings.web_host,
-        )
+    settings.check_listening()
     if not asyncio.run(wait_for_broker(settings)):
         raise unreachable(settings)
     asyncio.run(ensure_topics(settings))

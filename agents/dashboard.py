@@ -31,6 +31,7 @@ from agents.metrics import ConsumerState, Metrics
 from agents.outbox import Outbox
 from agents.topics import TRENDS_PARTITIONS, TopicNames, bytes_topic
 from pipeline.config import Settings
+from pipeline.subscriptions import under_embargo
 
 STATIC = Path(__file__).parent / "static"
 ASSETS = {
@@ -57,11 +58,13 @@ def entity_identity(entity: dict[str, Any]) -> str:
     return f"name:{entity['name']}"
 
 
-def story_summary(story: dict[str, Any]) -> dict[str, Any]:
-    """What the dashboard shows of a story: its headline and entity names, never its text."""
+def story_summary(story: dict[str, Any], now: float) -> dict[str, Any]:
+    """What the dashboard shows of a story: its headline and entity names, never its text.
+    The dashboard is open to anyone who reaches the port, so a story under embargo at
+    ``now`` (epoch seconds) shows only that it exists: "Embargoed story, <source>, until <time>"."""
     newswire = story.get("newswire", {})
     entities = sorted(newswire.get("entities", []), key=lambda e: -e.get("salience", 0))
-    return {
+    summary = {
         "uri": story["uri"],
         "version": story["version"],
         "headline": story["headlines"][0]["value"],
@@ -69,6 +72,12 @@ def story_summary(story: dict[str, Any]) -> dict[str, Any]:
         "at": story.get("versionCreated") or newswire.get("processedAt"),
         "entities": [[e["type"], e["name"], entity_identity(e)] for e in entities],
     }
+    if under_embargo(story, now):
+        until = newswire.get("embargo", {}).get("until") or "a time not yet given"
+        summary["headline"] = f"Embargoed story, {summary['source']}, until {until}"
+        summary["entities"] = []
+        summary["embargoed"] = True
+    return summary
 
 
 def percentiles(values: list[float]) -> dict[str, float | None]:
@@ -122,7 +131,8 @@ class Trends:
         self.latest.appendleft(summary)
 
     async def note(self, story: dict[str, Any]) -> None:
-        await self.outbox.send(self.topic, None, orjson.dumps(story_summary(story)), {})
+        summary = story_summary(story, time.time())
+        await self.outbox.send(self.topic, None, orjson.dumps(summary), {})
 
     def top(self, now: float) -> dict[str, list[tuple[str, int]]]:
         """The most mentioned entities of each panel type over the last hour."""

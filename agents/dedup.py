@@ -15,7 +15,7 @@ from agents.lanes import FastLane
 from agents.logs import log, never_fatal
 from agents.metrics import Metrics
 from agents.outbox import Outbox
-from agents.output import Lane, Topics, advise, announce, headers
+from agents.output import Lane, Topics, advise, announce, headers, quarantine_for
 from agents.topics import DEDUP_PARTITIONS
 from pipeline.chain import Advisory, Cleaned, Duplicate, dedup_step
 from pipeline.dedup import DedupConfig, DedupIndex, Sweeper, rebuild_bands
@@ -66,7 +66,8 @@ def register_dedup(
                     target, result.decision.uri.encode(), result.to_json(), headers(None)
                 )
 
-        fast_lane.agent(app, outbox, "dedup", lane, lane.cleaned, decide)
+        quarantine = quarantine_for(topics, outbox, metrics, "dedup")
+        fast_lane.agent(app, outbox, "dedup", lane, lane.cleaned, decide, quarantine=quarantine)
 
     # Both lanes decide against the same tables: their single partitions go to one worker
     # together, and a decision runs without a pause, so the two never interleave.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import re
 import shutil
@@ -26,6 +27,7 @@ import orjson
 from aiohttp import web
 
 from agents.auth import UNAUTHORISED, bearer_allows
+from agents.requests import BadBody, read_body
 from pipeline.config import Settings
 from pipeline.feeds import (
     FeedDefinition,
@@ -39,6 +41,14 @@ from pipeline.ingest import raw_items_from_document, raw_items_from_request
 from pipeline.records import RawItem, Rejected
 
 Send = Callable[[list[RawItem]], Awaitable[None]]
+"""Sends raw items and returns once the broker acknowledged them all, or raises
+``BrokerAway``."""
+
+
+class BrokerAway(Exception):
+    """The broker did not acknowledge raw items in time; the message says what happened."""
+
+
 """Produces raw items to ``wire.raw``; returns once all were acknowledged, raises otherwise."""
 
 MAX_BACKOFF_S = 3600.0
@@ -233,13 +243,18 @@ class FeedRunner:
         self.health.polled(time.time())
 
     async def push(self, body: bytes, query: Mapping[str, str]) -> list[RawItem]:
-        """An agency's push: a raw item or a document, sent before the answer."""
-        items = raw_items_from_request(
-            body,
-            source=self.feed.source,
-            format=query.get("format", self.feed.format),
-            guid=query.get("guid"),
-            url=query.get("url"),
+        """An agency's push: a raw item or a document, sent before the answer. The document
+        is split beside the event loop: a large feed must not hold up the worker."""
+        items = await asyncio.get_running_loop().run_in_executor(
+            None,
+            functools.partial(
+                raw_items_from_request,
+                body,
+                source=self.feed.source,
+                format=query.get("format", self.feed.format),
+                guid=query.get("guid"),
+                url=query.get("url"),
+            ),
         )
         await self.send(items)
         self.health.items(len(items), time.time())
@@ -273,19 +288,23 @@ class Feeds:
                 runner.check_quiet()
             await asyncio.sleep(60)
 
-    async def push(
-        self, name: str, headers: Mapping[str, str], body: bytes, query: Mapping[str, str]
-    ) -> tuple[int, dict[str, Any]]:
-        """The answer to ``POST /feeds/{name}``: status and JSON body."""
+    async def push(self, name: str, request: web.Request, limit: int) -> tuple[int, dict[str, Any]]:
+        """The answer to ``POST /feeds/{name}``: status and JSON body. The feed and the token
+        are checked before the body is read."""
         runner = self.runners.get(name)
         if runner is None or runner.feed.kind != "http-push":
             return 404, {"error": f"no http-push feed named {name!r}"}
-        if not runner.feed.token or not bearer_allows(headers, runner.feed.token):
+        if not runner.feed.token or not bearer_allows(request.headers, runner.feed.token):
             return 401, UNAUTHORISED
         try:
-            items = await runner.push(body, query)
+            body = await read_body(request, limit)
+            items = await runner.push(body, request.query)
+        except BadBody as bad:
+            return bad.status, bad.answer()
         except Rejected as rejected:
             return 400, {"error": rejected.reason}
+        except BrokerAway as away:
+            return 503, {"error": str(away)}
         return 202, {"ids": [item.id for item in items]}
 
 
@@ -348,7 +367,7 @@ async def run_standalone(settings: Settings) -> None:
         report = await produce_raw_items(producer, topic, items)
         if report.failures:
             item_id, reason = report.failures[0]
-            raise RuntimeError(f"{len(report.failures)} items not sent ({item_id}: {reason})")
+            raise BrokerAway(f"{len(report.failures)} items not sent ({item_id}: {reason})")
 
     feeds = Feeds(settings, send)
     metrics = Metrics(settings)
@@ -364,12 +383,11 @@ async def run_standalone(settings: Settings) -> None:
         return web.Response(body=metrics.exposition(), content_type="text/plain")
 
     async def push(request: web.Request) -> web.Response:
-        body = await request.read()
         name = request.match_info["name"]
-        status, answer = await feeds.push(name, request.headers, body, request.query)
+        status, answer = await feeds.push(name, request, settings.max_body_bytes)
         return web.json_response(answer, status=status)
 
-    server = web.Application(client_max_size=settings.max_item_bytes)
+    server = web.Application(client_max_size=settings.max_body_bytes)
     server.router.add_get("/health", health)
     server.router.add_get("/feeds", listing)
     server.router.add_get("/metrics", exposition)

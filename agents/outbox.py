@@ -18,9 +18,16 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, cast
 
 import faust
+from aiokafka.errors import (
+    CorruptRecordException,
+    InvalidTopicError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+)
 from faust.streams import Stream
 from faust.types import EventT, ProducerT, StreamT
 from faust.types.tuples import FutureMessage, PendingMessage
@@ -69,6 +76,8 @@ class Outbox:
         self.producer, self.crash = producer, crash
         self.health, self.metrics = health, metrics
         self.unready_after_s = unready_after_s
+        self.refused: Callable[[Record, BaseException], Record] | None = None
+        """The dead letter to send in place of a record the broker refused for good."""
 
     async def send(
         self, topic: faust.TopicT, key: bytes | None, value: bytes, headers: dict[str, bytes]
@@ -99,15 +108,23 @@ class Outbox:
         await self.confirm(pending)
 
     async def consume(
-        self, stream: StreamT[Any], handle: Handler, size: int = 1, within: float = 0.0
+        self,
+        stream: StreamT[Any],
+        handle: Handler,
+        size: int = 1,
+        within: float = 0.0,
+        quarantine: Quarantine | None = None,
     ) -> None:
         """Hand the events of ``stream`` to ``handle``: one at a time (``size`` 1, in its
         own stream iteration, as tables keyed by partition need), else up to ``size`` at
         a time, waiting at most ``within`` seconds for more. Each is acked once the records
         written for it are acknowledged.
 
-        A handler that raises is a bug that would lose its events, so the worker stops
-        (they were never acked: they are read again after the restart)."""
+        A handler that raises on a batch is given its events one by one, and an event it
+        still raises on goes to ``quarantine`` (its dead letter): one record must never stop
+        the wire. Records written before the failure count too; a replay of them is harmless,
+        as after a crash. Without ``quarantine`` the worker stops instead (the events were
+        never acked: they are read again after the restart)."""
         concrete = cast(Stream[Any], stream)
         manual = concrete.noack() if size == 1 else concrete
         batches = _singly(manual) if size == 1 else concrete.noack_take(size, within)
@@ -117,7 +134,7 @@ class Outbox:
                 pending: list[FutureMessage] = []
                 _collecting.set(pending)
                 try:
-                    await handle(events)
+                    await self._handle(events, handle, quarantine)
                 except asyncio.CancelledError:
                     raise
                 except Exception as error:
@@ -129,6 +146,27 @@ class Outbox:
                 await acks.put(events, pending)
         finally:
             acks.close()
+
+    async def _handle(
+        self, events: Sequence[EventT[Any]], handle: Handler, quarantine: Quarantine | None
+    ) -> None:
+        try:
+            await handle(events)
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            if quarantine is None:
+                raise
+            log.exception("a stage failed on a batch of %d; taking it one by one", len(events))
+        for event in events:
+            try:
+                await handle([event])
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.exception("a stage failed on one record; it becomes a dead letter")
+                await quarantine(event, error)
 
     async def confirm(self, pending: Sequence[FutureMessage]) -> None:
         """Return once the broker acknowledged every record of ``pending``: those that failed
@@ -146,48 +184,57 @@ class Outbox:
                     f"in {time.monotonic() - started:.0f} s"
                 )
                 await asyncio.wait(waiting)
-            failed: list[tuple[PendingMessage, BaseException]] = []
+            failed: list[tuple[Record, BaseException]] = []
             for fut in pending:
                 error = _error(fut)
                 if error is not None:
-                    failed.append((fut.message, error))
+                    failed.append((Record.of(fut.message), error))
             backoff = FIRST_BACKOFF_S
             while failed:
-                message, error = failed[0]
-                topic = message.channel.get_topic_name()
-                self.health.problems[problem] = f"sending to {topic} failed: {error!r}"
-                for failed_message, _ in failed:
+                failed = [(self._instead(record, error), error) for record, error in failed]
+                record, error = failed[0]
+                self.health.problems[problem] = f"sending to {record.topic} failed: {error!r}"
+                for failed_record, _ in failed:
                     self.metrics.send_failures.labels(
-                        self.metrics.worker, failed_message.channel.get_topic_name()
+                        self.metrics.worker, failed_record.topic
                     ).inc()
                 log.warning(
                     "%d records not acknowledged (%s: %r); sending them again in %.1f s",
                     len(failed),
-                    topic,
+                    record.topic,
                     error,
                     backoff,
                 )
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
                 retry = []
-                for message, _ in failed:
-                    again = await self._resend(message)
+                for record, _ in failed:
+                    again = await self._resend(record)
                     if again is not None:
-                        retry.append((message, again))
+                        retry.append((record, again))
                 failed = retry
         finally:
             self.health.problems.pop(problem, None)
 
-    async def _resend(self, message: PendingMessage) -> BaseException | None:
-        """Send ``message`` again and wait for the broker; the error if it fails again."""
+    def _instead(self, record: Record, error: BaseException) -> Record:
+        """What to send in place of ``record``: itself while the broker may still take it;
+        once the broker has refused the record itself (too large, say), the item's dead
+        letter, so that no record is retried forever."""
+        if self.refused is None or not refused_for_good(error):
+            return record
+        log.error("the broker refused a record on %s for good (%r)", record.topic, error)
+        return self.refused(record, error)
+
+    async def _resend(self, record: Record) -> BaseException | None:
+        """Send ``record`` again and wait for the broker; the error if it fails again."""
         try:
             await self.producer().send_and_wait(
-                message.channel.get_topic_name(),
-                message.key,
-                message.value,
-                partition=message.partition,
-                timestamp=message.timestamp,
-                headers=message.headers,
+                record.topic,
+                record.key,
+                record.value,
+                partition=record.partition,
+                timestamp=record.timestamp,
+                headers=record.headers,
             )
         except Exception as error:
             return error
@@ -199,6 +246,42 @@ async def _singly(stream: StreamT[Any]) -> AsyncIterator[Sequence[EventT[Any]]]:
         yield [event]
 
 
+@dataclass(frozen=True)
+class Record:
+    """A record to send (again): where, and what."""
+
+    topic: str
+    key: bytes | None
+    value: bytes | None
+    headers: Any = None
+    partition: int | None = None
+    timestamp: float | None = None
+
+    @classmethod
+    def of(cls, message: PendingMessage) -> Record:
+        return cls(
+            message.channel.get_topic_name(),
+            cast(bytes | None, message.key),
+            cast(bytes | None, message.value),
+            message.headers,
+            message.partition,
+            message.timestamp,
+        )
+
+
+REFUSED_FOR_GOOD = (
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    InvalidTopicError,
+    CorruptRecordException,
+)
+"""Errors that say the record itself cannot be written, however often it is sent."""
+
+
+def refused_for_good(error: BaseException) -> bool:
+    return isinstance(error, REFUSED_FOR_GOOD)
+
+
 def _error(fut: FutureMessage) -> BaseException | None:
     if fut.cancelled():
         return asyncio.CancelledError("the send was cancelled")
@@ -206,6 +289,8 @@ def _error(fut: FutureMessage) -> BaseException | None:
 
 
 Handler = Callable[[Sequence[EventT[Any]]], Awaitable[None]]
+Quarantine = Callable[[EventT[Any], BaseException], Awaitable[None]]
+"""Writes the dead letter of an event its stage failed on."""
 Done = tuple[Sequence[EventT[Any]], list[FutureMessage]]
 """Events the agent is done with, and the records it wrote for them."""
 

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import faust
 import orjson
+from faust.types import EventT
 
 from agents.logs import item_event
 from agents.metrics import Metrics
-from agents.outbox import Outbox
+from agents.outbox import Outbox, Quarantine, Record
 from agents.topics import DEDUP_PARTITIONS, TopicNames, bytes_topic
-from pipeline.chain import Advisory, DeadLetter, Duplicate
+from pipeline.chain import Advisory, DeadLetter, Duplicate, stage_failure, unsendable
 from pipeline.config import Settings
+from pipeline.limits import MAX_ORIGINAL_BYTES
+from pipeline.records import Stage
 from pipeline.validation import SchemaName, schema_header
 
 JSON = b"application/json"
@@ -98,6 +102,37 @@ async def reject(topics: Topics, outbox: Outbox, metrics: Metrics, dead: DeadLet
         topics.rejected, dead.item_id.encode(), orjson.dumps(dead.letter), headers("dead-letter")
     )
     item_event("rejected", itemId=dead.item_id, stage=stage, reason=dead.letter["reason"])
+
+
+def quarantine_for(topics: Topics, outbox: Outbox, metrics: Metrics, stage: Stage) -> Quarantine:
+    """What a stage's agent does with a record it failed on: that record's dead letter."""
+
+    async def quarantine(event: EventT[Any], error: BaseException) -> None:
+        await reject(topics, outbox, metrics, stage_failure(stage, event.value, error))
+
+    return quarantine
+
+
+def refused_records(topics: Topics, metrics: Metrics) -> Callable[[Record, BaseException], Record]:
+    """``Outbox.refused``: the dead letter sent in place of a record the broker refused for
+    good, as the stage that wrote it. A refused dead letter is sent again without its
+    original (its length and digest stay), so that it fits whatever the broker's limit."""
+    rejected = topics.rejected.get_topic_name()
+    stages: dict[str, Stage] = {}
+    for lane in topics.lanes:
+        stages[lane.cleaned.get_topic_name()] = "clean"
+        stages[lane.unique.get_topic_name()] = "dedup"
+
+    def refused(record: Record, error: BaseException) -> Record:
+        limit = 0 if record.topic == rejected else MAX_ORIGINAL_BYTES
+        dead = unsendable(stages.get(record.topic, "publish"), record.value, error, limit)
+        stage = dead.letter["stage"]
+        metrics.rejections.labels(metrics.worker, stage, "unsendable").inc()
+        item_event("rejected", itemId=dead.item_id, stage=stage, reason=dead.letter["reason"])
+        value = orjson.dumps(dead.letter)
+        return Record(rejected, dead.item_id.encode(), value, headers("dead-letter"))
+
+    return refused
 
 
 async def announce(

@@ -26,7 +26,7 @@ from agents.lanes import FastLane
 from agents.logs import item_event, never_fatal
 from agents.metrics import Metrics
 from agents.outbox import Outbox
-from agents.output import Topics, announce, headers, reject
+from agents.output import Topics, announce, headers, quarantine_for, reject
 from agents.subscriptions import Router
 from pipeline.chain import DeadLetter, Published, Unique, already_out, publish_step
 from pipeline.config import Settings
@@ -152,6 +152,15 @@ def register_publish(
     for lane in topics.lanes:
         # The fast lane enriches a few stories at a time: a flash waits for no long batch.
         batch = settings.enrich_batch if lane.name == "routine" else URGENT_BATCH
+        quarantine = quarantine_for(topics, outbox, metrics, "publish")
         fast_lane.agent(
-            app, outbox, "publish", lane, lane.unique, publish_batch, batch, ENRICH_WINDOW_S
+            app,
+            outbox,
+            "publish",
+            lane,
+            lane.unique,
+            publish_batch,
+            batch,
+            ENRICH_WINDOW_S,
+            quarantine,
         )

@@ -17,6 +17,8 @@ from typing import Any, cast
 import faust
 import orjson
 import yaml
+from aiohttp import web
+from aiokafka.errors import KafkaError
 from faust.types import EventT
 from faust.web import Request, Response, View
 
@@ -25,8 +27,10 @@ from agents.embargo import EmbargoHolds, register_embargo_release
 from agents.metrics import Metrics
 from agents.outbox import Outbox
 from agents.output import headers
+from agents.requests import BadBody, read_body
 from agents.topics import (
     TopicNames,
+    TopicRefused,
     bytes_topic,
     ensure_topics,
     subscription_spec,
@@ -190,14 +194,22 @@ def register_subscriptions(
             if refused(request):
                 return self.json(UNAUTHORISED, status=401)
             try:
-                subscription = check_subscription(orjson.loads(await request.read()))
+                body = await read_body(cast(web.Request, request), settings.max_body_bytes)
+                subscription = check_subscription(orjson.loads(body))
+            except BadBody as bad:
+                return self.json(bad.answer(), status=bad.status)
             except (FilterError, orjson.JSONDecodeError) as error:
                 return self.json({"error": str(error)}, status=400)
-            await command(subscription.name, subscription)
-            body = subscription.to_dict() | {
-                "topic": subscription_topic(settings, subscription.name)
-            }
-            return self.json(body, status=201)
+            try:
+                await command(subscription.name, subscription)
+            except TopicRefused as refusal:  # not saved: its topic could not be made
+                return self.json({"error": str(refusal)}, status=400)
+            except (KafkaError, OSError, TimeoutError) as error:
+                reason = f"the broker did not answer: {error!r}"
+                return self.json({"error": reason}, status=503)
+            saved = subscription.to_dict()
+            saved["topic"] = subscription_topic(settings, subscription.name)
+            return self.json(saved, status=201)
 
     @app.page("/subscriptions/{name}")
     class OneSubscription(View):

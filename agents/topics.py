@@ -146,6 +146,10 @@ async def _check_partitions(
             )
 
 
+class TopicRefused(RuntimeError):
+    """The broker refused to create a topic; the message carries its reason."""
+
+
 async def ensure_topics(settings: Settings, specs: dict[str, TopicSpec] | None = None) -> list[str]:
     """Create any missing topic (by default all of ``topic_specs``); returns those created."""
     specs = topic_specs(settings) if specs is None else specs
@@ -167,7 +171,7 @@ async def ensure_topics(settings: Settings, specs: dict[str, TopicSpec] | None =
             except TopicAlreadyExistsError:
                 pass  # another worker created them first
             except KafkaError as error:
-                raise RuntimeError(f"could not create topics: {error}") from error
+                raise TopicRefused(f"could not create topics: {error}") from error
             await _wait_for_leaders(admin, [topic.name for topic in wanted])
         return [topic.name for topic in wanted]
     finally:

@@ -6,6 +6,7 @@ raises for bad input, so no item is ever lost to an exception.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, cast
 
@@ -32,9 +33,10 @@ from pipeline.records import (
     Enrichment,
     RawItem,
     Rejected,
+    Stage,
+    check_received,
     dead_letter,
     normalise_timestamp,
-    parse_rfc3339,
     rfc3339,
     utc_now,
 )
@@ -55,16 +57,20 @@ class Cleaned:
     names: tuple[str, ...]
     lead_figures: tuple[str, ...]
     """Who the lead names and which figures it gives (``pipeline.evidence``)."""
+    body_fingerprint: str = ""
+    """The body's own exact-content key: the same text under another headline."""
 
     @classmethod
     def of(cls, item: RawItem, article: Article) -> Cleaned:
-        body = normalised_words(article.body)  # once, for both keys
+        body = normalised_words(article.body)  # once, for all three keys
         headline = normalised_words(article.headline)
         if article.kind in NEVER_DUPLICATE:  # a kill repeating its story's text is no copy
             headline.append(f"\x00{article.kind}")
         key = fingerprint(headline, body)
         lead = article.headline, opening(article.paragraphs)
-        return cls(item, article, key, TextProfile.of(body), lead_names(*lead), lead_figures(*lead))
+        names, figures = lead_names(*lead), lead_figures(*lead)
+        body_key = fingerprint([], body) if body else ""
+        return cls(item, article, key, TextProfile.of(body), names, figures, body_key)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -74,6 +80,7 @@ class Cleaned:
             "profile": self.profile.to_json(),
             "names": list(self.names),
             "leadFigures": list(self.lead_figures),
+            "bodyFingerprint": self.body_fingerprint,
         }
 
     def to_json(self) -> bytes:
@@ -93,6 +100,7 @@ class Cleaned:
             lead_figures=(
                 tuple(value["leadFigures"]) if "leadFigures" in value else lead_figures(*lead)
             ),
+            body_fingerprint=value.get("bodyFingerprint", ""),
         )
 
     @classmethod
@@ -120,6 +128,8 @@ class Cleaned:
             lead_figures=self.lead_figures,
             kind=cast(Kind, article.kind),
             refers_to=article.control.refers_to,
+            body_fingerprint=self.body_fingerprint,
+            slug=article.slugline,
         )
 
 
@@ -169,19 +179,65 @@ class Advisory:
 Outcome = Published | Duplicate | Advisory | DeadLetter
 
 
-def item_id_for(data: bytes) -> str:
-    """The id of an undecodable record: its own ``id`` if readable, else a hash of its bytes."""
+def item_id_for(data: bytes | None) -> str:
+    """The id of an undecodable record: its own ``id`` if readable (also inside the hand-over
+    records of later stages), else a hash of its bytes."""
+    data = data or b""
     try:
         value = orjson.loads(data)
     except orjson.JSONDecodeError:
         value = None
-    if isinstance(value, dict) and isinstance(value.get("id"), str) and value["id"]:
-        return str(value["id"])[:200]
+    for found in _items_in(value):
+        for field in ("id", "itemId"):  # a raw item's, or a dead letter's
+            if isinstance(found.get(field), str) and found[field]:
+                return str(found[field])[:200]
     return "sha256:" + hashlib.sha256(data).hexdigest()[:32]
 
 
-def decode_raw_item(data: bytes, max_bytes: int) -> RawItem:
+def _items_in(value: Any) -> list[dict[str, Any]]:
+    """Where a record may hold its raw item: itself (``wire.raw``), ``item`` (a cleaned
+    item) or ``cleaned.item`` (a unique one)."""
+    found: list[dict[str, Any]] = []
+    while isinstance(value, dict):
+        found.append(value)
+        value = value.get("item", value.get("cleaned"))
+    return found[::-1]
+
+
+def stage_failure(stage: Stage, data: bytes | None, error: BaseException) -> DeadLetter:
+    """The dead letter of a record whose stage failed in a way no rule foresaw: a bug must
+    cost one item its publication, never stop the wire for every item behind it. It carries
+    the raw item where the record holds one (a later stage's hand-over), else the bytes."""
+    item_id = item_id_for(data)
+    reason = f"unexpected {type(error).__name__}: {error}"[:500]
+    return DeadLetter(
+        item_id,
+        dead_letter(item_id, Rejected(stage, reason, "unexpected"), raw_bytes_in(data)),
+    )
+
+
+def unsendable(stage: Stage, data: bytes | None, error: BaseException, limit: int) -> DeadLetter:
+    """The dead letter of an item whose record the broker refused for good (too large, say),
+    carrying at most ``limit`` bytes of its raw item."""
+    item_id = item_id_for(data)
+    reason = f"the broker refused the record: {type(error).__name__}: {error}"[:500]
+    rejected = Rejected(stage, reason, "unsendable")
+    return DeadLetter(item_id, dead_letter(item_id, rejected, raw_bytes_in(data), limit))
+
+
+def raw_bytes_in(data: bytes | None) -> bytes:
+    """The raw item a stage's record carries, as JSON; the record itself where it is one."""
+    try:
+        items = _items_in(orjson.loads(data or b""))
+    except orjson.JSONDecodeError:
+        items = []
+    return orjson.dumps(items[0]) if len(items) > 1 else data or b""
+
+
+def decode_raw_item(data: bytes | None, max_bytes: int) -> RawItem:
     """Read a ``wire.raw`` record into a raw item, or raise ``Rejected`` at stage ``decode``."""
+    if not data:
+        raise Rejected("decode", "the record has no value", code="not-raw-item")
     if len(data) > max_bytes:
         raise Rejected(
             "decode",
@@ -197,37 +253,30 @@ def decode_raw_item(data: bytes, max_bytes: int) -> RawItem:
     error_text = validation_error("raw-item", value)
     if error_text is not None:
         raise Rejected("decode", f"not a raw item: {error_text}", code="not-raw-item")
-    try:
-        parse_rfc3339(value["receivedAt"])
-    except ValueError:
-        raise Rejected(
-            "decode",
-            f"receivedAt is not an RFC 3339 time: {value['receivedAt']!r}",
-            code="not-raw-item",
-        ) from None
-    return RawItem.from_dict(value)
+    item = RawItem.from_dict(value)
+    check_received(item)
+    return item
 
 
-def clean_step(data: bytes, max_bytes: int) -> Cleaned | DeadLetter:
-    """Decode and clean one ``wire.raw`` record."""
+def clean_step(data: bytes | None, max_bytes: int) -> Cleaned | DeadLetter:
+    """Decode and clean one ``wire.raw`` record; whatever its bytes, the result is a cleaned
+    item or its dead letter."""
     try:
         item = decode_raw_item(data, max_bytes)
     except Rejected as rejected:
         item_id = item_id_for(data)
-        return DeadLetter(item_id, dead_letter(item_id, rejected, data))
+        return DeadLetter(item_id, dead_letter(item_id, rejected, data or b""))
+    except Exception as error:
+        return stage_failure("decode", data, error)
     try:
-        article = clean(item)
+        return Cleaned.of(item, clean(item))
     except Rejected as rejected:
-        return DeadLetter(item.id, dead_letter(item.id, rejected, data))
+        return DeadLetter(item.id, dead_letter(item.id, rejected, data or b""))
     except Exception as error:  # a parser bug must not lose the item: it becomes a dead letter
-        reason = f"unexpected {type(error).__name__}: {error}"[:500]
-        return DeadLetter(
-            item.id, dead_letter(item.id, Rejected("clean", reason, "unexpected"), data)
-        )
-    return Cleaned.of(item, article)
+        return stage_failure("clean", data, error)
 
 
-def clean_many(records: list[bytes], max_bytes: int) -> list[Cleaned | DeadLetter]:
+def clean_many(records: Sequence[bytes | None], max_bytes: int) -> list[Cleaned | DeadLetter]:
     """``clean_step`` over a batch of records: one call into a cleaning process."""
     return [clean_step(data, max_bytes) for data in records]
 
@@ -311,6 +360,8 @@ def publish_step(unique: Unique, enrichment: Enrichment, validate: bool) -> Publ
     except Rejected as rejected:
         letter = dead_letter(item.id, rejected, item.to_json())
         return DeadLetter(item.id, letter)
+    except Exception as error:  # a story the builder cannot make is this item's dead letter
+        return stage_failure("publish", item.to_json(), error)
     return Published(item.id, story)
 
 
@@ -326,7 +377,10 @@ def run_chain(
     cleaned = clean_step(data, max_bytes)
     if isinstance(cleaned, DeadLetter):
         return cleaned
-    unique = dedup_step(cleaned, index, config)
+    try:
+        unique = dedup_step(cleaned, index, config)
+    except Exception as error:  # as the worker does: the item's dead letter, never a stop
+        return stage_failure("dedup", data, error)
     if isinstance(unique, Duplicate | Advisory):
         return unique
     return publish_step(unique, enrich([cleaned.article])[0], validate)

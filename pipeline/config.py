@@ -5,7 +5,9 @@ Every setting is documented in the README's settings table; keep the two in step
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import timedelta
@@ -85,6 +87,8 @@ class Settings:
     """A JSON or YAML file of saved subscriptions loaded when the worker starts."""
     api_token: str = ""
     """When set, ``POST /ingest`` and the subscription API require ``Bearer <token>``."""
+    allow_open_api: bool = False
+    """Let a worker without ``api_token`` listen beyond loopback (its write endpoints open)."""
     feeds_file: str = ""
     """A YAML or JSON file of feeds the worker (or ``newswire feeds run``) ingests from."""
     send_timeout_seconds: int = 30
@@ -108,6 +112,11 @@ class Settings:
         return not self.kafka_bootstrap
 
     @property
+    def max_body_bytes(self) -> int:
+        """The largest HTTP request body: a raw document of the largest item, escaped."""
+        return self.max_item_bytes * 2
+
+    @property
     def web_url(self) -> str:
         return f"http://{self.web_host}:{self.web_port}"
 
@@ -125,6 +134,15 @@ class Settings:
         settings = replace(settings, **given) if given else settings
         settings.check()
         return settings
+
+    def check_listening(self) -> None:
+        """A web server beyond loopback needs a token for its write endpoints, unless the
+        operator says open on purpose."""
+        if not (self.api_token or self.allow_open_api or is_loopback(self.web_host)):
+            raise ConfigError(
+                f"refusing to listen on {self.web_host} with open write endpoints: set "
+                "NEWSWIRE_API_TOKEN (or NEWSWIRE_ALLOW_OPEN_API=1 to mean it)"
+            )
 
     def dedup_config(self) -> DedupConfig:
         return DedupConfig(
@@ -145,6 +163,11 @@ class Settings:
         return env
 
     def check(self) -> None:
+        for variable, value in (("APP_ID", self.app_id), ("TOPIC_PREFIX", self.topic_prefix)):
+            if not TOPIC_PART.fullmatch(value):
+                raise ConfigError(
+                    f"NEWSWIRE_{variable} may hold only letters, digits, '.', '_' and '-'"
+                )
         if self.partitions < 1:
             raise ConfigError("NEWSWIRE_PARTITIONS must be at least 1")
         if self.replication_factor < 1:
@@ -179,6 +202,20 @@ class Settings:
             raise ConfigError("NEWSWIRE_BROKER_WAIT_SECONDS must be 0 or more")
         if self.store not in ("rocksdb://", "memory://"):
             raise ConfigError("NEWSWIRE_STORE must be rocksdb:// or memory://")
+
+
+TOPIC_PART = re.compile(r"[A-Za-z0-9._-]{0,100}")
+"""What may go into a topic name: the app id and the prefix are parts of every name."""
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _convert(name: str, kind: Any, raw: str) -> Any:

@@ -101,11 +101,26 @@ _ADVISORY = re.compile(
     r"(?:(?:EDITORS?['’]?\s+)?ADVISORY|NOTE\s+TO\s+EDITORS)(?:\s*[:-]\s*.*)?"
     r"|(?:NEWS\s+)?(?:DAYBOOK|SCHEDULE|DIGEST|BUDGET)|COVERAGE\s+PLAN|PLANNING"
 )
+# A quoted headline may hold apostrophes ('U.S. SAYS IT'S READY'): a single quote closes
+# it only where no letter follows.
 _QUOTED = re.compile(
-    r"(?:headlined|headline|titled|slugged)\s*[:\s]\s*['‘\"“](?P<headline>.+?)['’\"”]"
+    r"(?:headlined|headline|titled|slugged|slug)\s*[:\s]\s*"
+    r"(?:\"(?P<double>[^\"]+)\"|“(?P<curly>[^”]+)”|['‘](?P<single>.+?)['’](?!\w))"
 )
 _MAX_AGENCY_LINES = 6
 _HEADLINE_MARKERS = re.compile(r"^(?:(?:REFILE|CORRECTED|RPT|REPEAT|UPDATE\s+\d+)\s*[-–—:]\s*)+")
+
+
+NAMING_MARKERS = frozenset({"kill", "withhold", "correction"})
+"""Items that name the story they are about."""
+
+
+def quoted_headline(text: str) -> str | None:
+    """The headline (or slug) a kill, hold or correction quotes, if it quotes one."""
+    found = _QUOTED.search(text)
+    if found is None:
+        return None
+    return (found["double"] or found["curly"] or found["single"]).strip(" .,")
 
 
 def _marker_of(line: str) -> str | None:
@@ -173,12 +188,13 @@ def read_agency_lines(blocks: list[str], control: Control, received: datetime) -
             break
         if found and _STRENGTH[found] > _STRENGTH.get(marker or "", 0):
             marker = found
-        if quoted := _QUOTED.search(line):
-            refers_to = quoted["headline"]
+        refers_to = quoted_headline(line) or refers_to
         notes.append(line)
         taken += 1
     if not taken:
         return AgencyLines(blocks, control, None)
+    if marker in NAMING_MARKERS and refers_to is None:  # the request under the kill line
+        refers_to = next(filter(None, map(quoted_headline, blocks[taken : taken + 3])), None)
     note = " / ".join(filter(None, (control.ed_note, *notes)))
     settled = replace(
         control,
@@ -242,12 +258,15 @@ LifecycleKind = Literal[
 
 def version_kind(kind: str, status: str, reason: str | None) -> LifecycleKind:
     """What a published version is (``newswire.lifecycle.kind``), from what the item is and
-    what dedup decided: a usable version of a recalled story releases it; an unmarked later
-    version is an update; a first version is the original unless it says otherwise."""
+    what dedup decided: a usable version of a recalled story releases it; the same text under
+    a mended headline corrects it; an unmarked later version is an update; a first version
+    is the original unless it says otherwise."""
     if reason == "released":
         return "release"
     if kind in get_args(LifecycleKind):  # the item says what it is
         return cast(LifecycleKind, kind)
+    if reason == "corrected-headline":  # the same text under its headline mended
+        return "correction"
     return "update" if status == "version" else "original"
 
 

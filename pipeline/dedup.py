@@ -29,6 +29,7 @@ last version is older than the retention window, with all their keys.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 from collections import Counter
@@ -39,6 +40,7 @@ from typing import Any, Literal
 
 import orjson
 
+from pipeline.clock import EventClock
 from pipeline.control import NEVER_DUPLICATE, RECALLS, Kind
 from pipeline.evidence import lead_figures_missing, names_agree, share_ticker
 from pipeline.similarity import (
@@ -55,10 +57,21 @@ LEAD_WORDS = 15
 MAX_SINGLE_HIT_CANDIDATES = 8
 Status = Literal["new", "version", "duplicate"]
 Reason = Literal["redelivery", "stale", "exact", "near"]
-VersionRule = Literal["guid", "released", "referred", "refile", "marked", "rewrite", "repeat"]
+VersionRule = Literal[
+    "guid",
+    "released",
+    "referred",
+    "corrected-headline",
+    "retitled",
+    "refile",
+    "marked",
+    "rewrite",
+    "repeat",
+]
 """What made a decided version one (``guid``; ``released``: by guid, a usable version of a
-killed or withheld story; ``referred``: a kill or correction naming the story's headline; or
-the ``Evidence.rule`` that linked it)."""
+killed or withheld story; ``referred``: a kill or correction naming the story's headline;
+``corrected-headline`` and ``retitled``: the same body under a corrected or a rewritten
+headline; or the ``Evidence.rule`` that linked it)."""
 
 # Wire update markers as agencies set them: a slug opening the headline ("UPDATE 2-",
 # "CORRECTED - ", "(REFILE)"), a note in parentheses ("(Adds quotes)", "(CORRECTS figure)"),
@@ -108,18 +121,21 @@ class DedupIndex:
     stories: MutableMapping[str, dict[str, Any]] = field(default_factory=dict)
     keys: MutableMapping[str, str] = field(default_factory=dict)
     bands: dict[str, list[str]] = field(default_factory=dict)
-    newest_received: float = 0.0
-    """The stream's own clock: the newest ``receivedAt`` seen (in memory; after a restart the
-    newest story's, from ``rebuild_bands``)."""
+    headlines: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    """Source -> story id -> headline words, derived like the bands: where a kill that
+    quotes its story's headline finds it."""
+    clock: EventClock = field(default_factory=EventClock)
+    """The stream's own clock (in memory; after a restart set from the newest stories, by
+    ``rebuild_bands``)."""
 
     def now(self) -> datetime:
-        """Event time: the newest ``receivedAt`` seen, never ahead of the wall clock. Retention
-        and windows run on it, so an archive replayed months later decides as it did then,
-        in the worker and in ``newswire process`` alike."""
-        return min(datetime.fromtimestamp(self.newest_received, UTC), datetime.now(UTC))
+        """Event time (``pipeline.clock``). Retention and windows run on it, so an archive
+        replayed months later decides as it did then, in the worker and in ``newswire
+        process`` alike."""
+        return self.clock.now()
 
     def advance(self, received: datetime) -> None:
-        self.newest_received = max(self.newest_received, received.timestamp())
+        self.clock.advance(received)
 
 
 @dataclass
@@ -198,9 +214,18 @@ class Incoming:
     lead_figures: tuple[str, ...] = ()
     kind: Kind = "story"
     refers_to: str | None = None
-    """The headline of the story a kill or correction names (plain copy)."""
+    """The headline (or slug) of the story a kill or correction names (plain copy)."""
+    body_fingerprint: str = ""
+    """The exact-content key of the body alone: the same text under another headline."""
+    slug: str | None = None
 
 
+HEADLINE_MATCH = 0.7
+"""How well a headline a kill quotes must match a story's (``headline_match``)."""
+CORRECTED_HEADLINE = 0.9
+"""Character similarity from which a changed headline is a corrected one."""
+SUBSTANTIAL_BODY = 40
+"""Word 3-grams from which the same body is the same story whatever its headline."""
 REFILE_HEADLINE_OVERLAP = 0.7
 """Share of headline words a company's refile keeps ("3RD QTR NET" and "3RD QTR NET SEPT")."""
 TABULAR_FIGURES = 0.15
@@ -381,6 +406,14 @@ def guid_key(source: str, guid: str) -> str:
 
 def headline_key(source: str, headline: str) -> str:
     return _hashed("h", source, *headline_words(headline))
+
+
+def body_key(source: str, body_fingerprint: str) -> str:
+    return _hashed("b", source, body_fingerprint)
+
+
+def slug_key(source: str, slug: str) -> str:
+    return _hashed("s", source, *normalised_words(slug))
 
 
 def rewrite_keys(incoming: Incoming) -> list[str]:
@@ -588,8 +621,7 @@ def decide(incoming: Incoming, index: DedupIndex, config: DedupConfig) -> Decisi
         if record is not None:
             return _by_guid(record, incoming, index)
     if incoming.refers_to and incoming.kind in NEVER_DUPLICATE:
-        key = headline_key(incoming.source, incoming.refers_to)
-        record = _live(index, index.keys.get(key), config)
+        record = named_story(incoming.source, incoming.refers_to, index, config)
         if record is not None:
             return _next_version(record, incoming, 1.0, "referred")
     # A story's id comes of its first text's fingerprint: found by id too if its key was lost.
@@ -599,8 +631,74 @@ def decide(incoming: Incoming, index: DedupIndex, config: DedupConfig) -> Decisi
         record = record or _live(index, _story_id(incoming.fingerprint, earlier), config)
     if record is not None:
         return _duplicate(record, incoming, "exact", 1.0)
-    match = _same_source_rewrite(incoming, index, config) or _near_match(incoming, index, config)
+    match = (
+        _same_body(incoming, index, config)
+        or _same_source_rewrite(incoming, index, config)
+        or _near_match(incoming, index, config)
+    )
     return match or Decision("new", "", 1, incoming.fingerprint, incoming.created)
+
+
+def named_story(
+    source: str, named: str, index: DedupIndex, config: DedupConfig
+) -> StoryRecord | None:
+    """The story of ``source`` a kill or correction names by its headline or slug, however
+    the two differ in case, punctuation, update markers, a word mistyped or a headline cut
+    short: the exact headline or slug first, else the best match among the source's stories
+    (``HEADLINE_MATCH`` of the words at least)."""
+    for key in (headline_key(source, named), slug_key(source, named)):
+        record = _live(index, index.keys.get(key), config)
+        if record is not None:
+            return record
+    words = headline_words(named)
+    best: tuple[float, StoryRecord] | None = None
+    for story_id, headline in index.headlines.get(source, {}).items():
+        score = headline_match(words, headline)
+        if score >= HEADLINE_MATCH and (best is None or score > best[0]):
+            record = _live(index, story_id, config)
+            best = (score, record) if record is not None else best
+    return best[1] if best else None
+
+
+def headline_match(named: tuple[str, ...], headline: tuple[str, ...]) -> float:
+    """How well a quoted headline names a story's: the share of words the two have in
+    common, of the longer; a mistyped word counts when it is nearly the other's."""
+    if not named or not headline:
+        return 0.0
+    rest = list(headline)
+    shared = 0.0
+    for word in named:
+        if word in rest:
+            rest.remove(word)
+            shared += 1
+        elif close := difflib.get_close_matches(word, rest, n=1, cutoff=0.75):
+            rest.remove(close[0])
+            shared += 0.75
+    return shared / max(len(named), len(headline))
+
+
+def _same_body(incoming: Incoming, index: DedupIndex, config: DedupConfig) -> Decision | None:
+    """The same source's body again under a changed headline, within the version window:
+    the headline corrected (a typo mended) or rewritten. A short body (a dividend notice,
+    a one-line table) is the same text as another company's, so only a corrected headline
+    links it."""
+    if not incoming.body_fingerprint:
+        return None
+    record = _live(
+        index, index.keys.get(body_key(incoming.source, incoming.body_fingerprint)), config
+    )
+    if record is None or not _recent(record, incoming, config):
+        return None
+    corrected = corrects_headline(headline_words(incoming.headline), record.headline)
+    if not corrected and incoming.profile.size < SUBSTANTIAL_BODY:
+        return None
+    return _next_version(record, incoming, 1.0, "corrected-headline" if corrected else "retitled")
+
+
+def corrects_headline(new: tuple[str, ...], old: tuple[str, ...]) -> bool:
+    """Whether ``new`` mends ``old`` (a typo, a figure, a word) rather than rewrites it."""
+    ratio = difflib.SequenceMatcher(None, " ".join(new), " ".join(old)).ratio()
+    return CORRECTED_HEADLINE <= ratio < 1.0
 
 
 def remember(
@@ -626,6 +724,10 @@ def remember(
     new_keys = [fingerprint_key(incoming.fingerprint), *rewrite_keys(incoming)]
     if incoming.guid:
         new_keys.append(guid_key(incoming.source, incoming.guid))
+    if incoming.body_fingerprint:
+        new_keys.append(body_key(incoming.source, incoming.body_fingerprint))
+    if incoming.slug:
+        new_keys.append(slug_key(incoming.source, incoming.slug))
     record = _record(index, story_id)
     if record is None:
         record = StoryRecord(
@@ -650,6 +752,7 @@ def remember(
     record.recalled = incoming.kind in RECALLS
     _point_keys(index, record, new_keys)
     index.stories[record.id] = record.to_json()
+    index.headlines.setdefault(record.source, {})[record.id] = record.headline
     for key in band_keys(incoming.profile.signature):
         _add_to_list(index.bands, key, record.id)
     return decision
@@ -682,24 +785,28 @@ def forget(index: DedupIndex, story_id: str) -> None:
             index.keys.pop(key, None)
     for key in band_keys(record.profile.signature):
         _remove_from_list(index.bands, key, story_id)
+    index.headlines.get(record.source, {}).pop(story_id, None)
     del index.stories[story_id]
 
 
 def rebuild_bands(index: DedupIndex) -> int:
     """Refill the band index from the stories' signatures, after the stories table was
-    restored from its changelog or changed hands, and set the clock to the newest story if it
-    is behind; returns the number of stories."""
+    restored from its changelog or changed hands, and set the clock from the newest stories
+    if it is behind; returns the number of stories."""
     bands: dict[str, list[str]] = {}
-    count, newest = 0, index.newest_received
+    headlines: dict[str, dict[str, tuple[str, ...]]] = {}
+    seen: list[float] = []
     for story_id, value in index.stories.items():
         for key in stored_band_keys(value):
             bands.setdefault(key, []).append(story_id)
-        newest = max(newest, float(value["seen"]))
-        count += 1
+        headlines.setdefault(value["src"], {})[story_id] = tuple(value.get("hw", ()))
+        seen.append(float(value["seen"]))
     index.bands.clear()
     index.bands.update(bands)
-    index.newest_received = newest
-    return count
+    index.headlines.clear()
+    index.headlines.update(headlines)
+    index.clock.restart_from(seen)
+    return len(seen)
 
 
 def _expired(index: DedupIndex, story_id: str, cutoff: float) -> bool:

@@ -22,7 +22,7 @@ from pipeline.records import FORMATS, RawItem
 
 FeedKind = Literal["folder", "rss", "http-push"]
 KINDS: tuple[FeedKind, ...] = ("folder", "rss", "http-push")
-NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 HOUR_S = 3600.0
 
 
@@ -99,7 +99,7 @@ def _feed(entry: Any, path: str, number: int, env: dict[str, str], tokens: bool)
     if not isinstance(entry, dict):
         raise FeedError(f"{path}: feed {number}: expected an object")
     name = entry.get("name")
-    if not isinstance(name, str) or not NAME.match(name):
+    if not isinstance(name, str) or not NAME.fullmatch(name):
         raise FeedError(
             f"{path}: feed {number}: 'name' must be lower-case letters, digits, '.', '_' or '-'"
         )

@@ -16,7 +16,8 @@ import orjson
 from charset_normalizer import from_bytes
 
 from pipeline.formats import split_document
-from pipeline.records import RawItem, Rejected, new_item_id, rfc3339, utc_now
+from pipeline.limits import too_deep
+from pipeline.records import RawItem, Rejected, check_received, new_item_id, rfc3339, utc_now
 from pipeline.validation import validation_error
 
 RAW_ITEM_SUFFIXES = (".jsonl", ".ndjson")
@@ -95,7 +96,9 @@ def raw_item_from_json(value: Any, *, source: str) -> RawItem:
     error = validation_error("raw-item", filled)
     if error is not None:
         raise Rejected("decode", f"not a raw item: {error}", code="not-raw-item")
-    return RawItem.from_dict(filled)
+    item = RawItem.from_dict(filled)
+    check_received(item)
+    return item
 
 
 def raw_items_from_request(
@@ -110,7 +113,13 @@ def raw_items_from_request(
     try:
         value = orjson.loads(body)
     except orjson.JSONDecodeError:
-        value = None
+        return raw_items_from_document(body, source=source, format=format, guid=guid, url=url)
+    if not isinstance(value, dict):  # null, 42 or [1, 2, 3]: no item and no document
+        kind = "null" if value is None else type(value).__name__
+        reason = f"a JSON body must be an object (a raw item or a document), not {kind}"
+        raise Rejected("decode", reason, code="not-raw-item")
+    if (deep := too_deep(value)) is not None:
+        raise Rejected("decode", f"the JSON body is {deep}", code="malformed")
     if is_raw_item_json(value):
         return [raw_item_from_json(value, source=source)]
     return raw_items_from_document(body, source=source, format=format, guid=guid, url=url)

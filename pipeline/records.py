@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 import orjson
 
+from pipeline.limits import MAX_ORIGINAL_BYTES, carried_original, impossible_time
+
 FORMATS = ("auto", "text", "html", "ninjs", "newsml", "rss", "jsonl")
 """Values of ``--format`` and of a raw item's ``format`` (``jsonl`` is an input framing only)."""
 
@@ -26,6 +28,7 @@ ReasonCode = Literal[
     "no-text",
     "invalid-story",
     "unexpected",
+    "unsendable",
 ]
 """Why an item was rejected, in a word: a closed set, so that dashboards can group by it."""
 
@@ -65,6 +68,17 @@ def normalise_timestamp(text: str | None) -> str | None:
     except ValueError:
         return None
     return rfc3339(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+
+
+def check_received(item: RawItem) -> None:
+    """Refuse a raw item whose ``receivedAt`` is no time or one that cannot be right."""
+    try:
+        moment = item.received
+    except ValueError:
+        reason = f"receivedAt is not an RFC 3339 time: {item.receivedAt!r}"
+        raise Rejected("decode", reason, code="not-raw-item") from None
+    if (wrong := impossible_time(moment, utc_now())) is not None:
+        raise Rejected("decode", f"receivedAt {wrong}", code="not-raw-item")
 
 
 def new_item_id() -> str:
@@ -293,13 +307,18 @@ class Enrichment:
         return {k: v for k, v in found.items() if v is not None}
 
 
-def dead_letter(item_id: str, rejected: Rejected, original: bytes) -> dict[str, Any]:
-    """The ``wire.rejected`` value: enough to see why, and the bytes to replay it."""
+def dead_letter(
+    item_id: str, rejected: Rejected, original: bytes, limit: int = MAX_ORIGINAL_BYTES
+) -> dict[str, Any]:
+    """The ``wire.rejected`` value: enough to see why, and the bytes to replay it (cut to
+    ``limit``, with their length and digest, where they would not fit)."""
+    carried, cut = carried_original(original, limit)
     return {
         "itemId": item_id,
         "stage": rejected.stage,
         "reason": rejected.reason,
         "code": rejected.code,
-        "original": base64.b64encode(original).decode("ascii"),
+        "original": base64.b64encode(carried).decode("ascii"),
+        **cut,
         "rejectedAt": rfc3339(utc_now()),
     }

@@ -29,7 +29,15 @@ from typing import Any
 from pipeline.control import RECALLS
 
 LIST_FIELDS = ("entities", "entityTypes", "places", "sources", "languages", "keywords")
-NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+"""A subscription's name, matched whole: it becomes a topic name and a metric label."""
+SUBSCRIPTION_FIELDS = frozenset({"name", "filter", "public"})
+
+
+def is_subscription_name(name: str) -> bool:
+    return NAME.fullmatch(name) is not None
+
+
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -80,6 +88,8 @@ def saved_subscriptions(
     those saved now and those deleted since."""
     saved = []
     for name, value in entries:
+        if not is_subscription_name(name):  # saved by an older version that let it through
+            continue
         if DELETED not in value:
             saved.append(Subscription.from_stored(name, value))
         elif at is not None and value[DELETED] > at:
@@ -116,7 +126,9 @@ def check_filter(value: Any) -> dict[str, Any]:
 def check_subscription(value: Any) -> Subscription:
     if not isinstance(value, dict) or not isinstance(value.get("name"), str):
         raise FilterError('a subscription is {"name": ..., "filter": {...}}')
-    if not NAME.match(value["name"]):
+    if unknown := set(value) - SUBSCRIPTION_FIELDS:
+        raise FilterError(f"unknown subscription fields: {', '.join(sorted(unknown))}")
+    if not is_subscription_name(value["name"]):
         raise FilterError("a subscription name is 1-63 lower-case letters, digits, - or _")
     public = value.get("public", False)
     if not isinstance(public, bool):
@@ -293,9 +305,18 @@ def recipients(
 def holds_back(subscription: Subscription, story: Mapping[str, Any], now: float) -> bool:
     """Whether a public subscription must wait for this story: it is embargoed, until a time
     still to come or until a time the provider did not give (fail closed)."""
-    embargo = story.get("newswire", {}).get("embargo")
-    if not subscription.public or not embargo or _recalls(story):
+    if not subscription.public or _recalls(story):
         return False  # a kill or hold recalls the story at once, embargo or not
+    return under_embargo(story, now)
+
+
+def under_embargo(story: Mapping[str, Any], now: float) -> bool:
+    """Whether the story is embargoed at ``now`` (epoch seconds): until a time still to come,
+    or until a time the provider did not give (fail closed). Nothing open to the public
+    (a public subscription, the dashboard) may show it then."""
+    embargo = story.get("newswire", {}).get("embargo")
+    if not embargo:
+        return False
     due = embargo_due(embargo)
     return due is None or due > now
 

@@ -9,8 +9,10 @@ from typing import Any, Literal
 import jsonschema_rs
 import orjson
 
+from pipeline.limits import too_deep
+
 SchemaName = Literal["raw-item", "story", "duplicate-notice", "dead-letter", "advisory"]
-SCHEMA_VERSION = "1.5.0"
+SCHEMA_VERSION = "1.6.0"
 NINJS_FILE = "ninjs-schema_3.1.json"
 GEOJSON = "https://geojson.org/schema/GeoJSON.json"
 """Where ninjs points for the ``geometry`` of a place. Not shipped and never fetched: any
@@ -18,7 +20,7 @@ geometry is accepted (Newswire writes none)."""
 
 
 def schema_header(name: SchemaName) -> str:
-    """The ``schema`` header value of a message: name and version, e.g. newswire.story/1.5.0."""
+    """The ``schema`` header value of a message: name and version, e.g. newswire.story/1.6.0."""
     return f"newswire.{name}/{SCHEMA_VERSION}"
 
 
@@ -45,7 +47,10 @@ def validator(name: SchemaName) -> Any:
 
 
 def validation_error(name: SchemaName, document: Any) -> str | None:
-    """The first schema violation as one line (``at /path: message``), or None when valid."""
+    """The first schema violation as one line (``at /path: message``), or None when valid.
+    A document nested too deep for the checker is refused before it is walked."""
+    if (deep := too_deep(document)) is not None:
+        return f"at /: {deep}"
     error = next(iter(validator(name).iter_errors(document)), None)
     if error is None:
         return None

@@ -58,6 +58,10 @@ def parse_document(content: str, format: str) -> ParsedDocument:
     return parser(content)
 
 
+MAX_STORIES_PER_DOCUMENT = 1000
+"""The most stories one document may carry: a busy wire's feed holds a few hundred."""
+
+
 def split_document(content: str, format: str) -> tuple[str, list[tuple[str, str | None]]]:
     """The format and the stories of a document: a feed gives one per entry, a newsMessage
     one per newsItem, anything else itself. A document that cannot be split (or has nothing
@@ -71,4 +75,11 @@ def split_document(content: str, format: str) -> tuple[str, list[tuple[str, str 
         parts = splitter(content)
     except Rejected:
         return format, [(content, None)]
+    if len(parts) > MAX_STORIES_PER_DOCUMENT:
+        raise Rejected(
+            "decode",
+            f"a document of {len(parts)} stories, "
+            f"over {MAX_STORIES_PER_DOCUMENT}: send it in parts",
+            code="too-large",
+        )
     return (chosen, parts) if parts else (format, [(content, None)])

@@ -8,7 +8,6 @@ entry, so that every entry travels (and is deduplicated, versioned, rejected) on
 from __future__ import annotations
 
 import calendar
-import copy
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,7 +23,10 @@ _ENTRY_TAGS = {"item", "entry"}
 
 
 def _entries(root: Any) -> list[Any]:
-    return [el for el in root.iter() if local_name(el) in _ENTRY_TAGS]
+    """The feed's entries, outermost only (an entry inside an entry goes with it)."""
+    found = [el for el in root.iter() if local_name(el) in _ENTRY_TAGS]
+    inside = {id(el) for entry in found for el in entry.iterdescendants()}
+    return [entry for entry in found if id(entry) not in inside]
 
 
 def _entry_guid(entry: Any) -> str | None:
@@ -38,16 +40,24 @@ def _entry_guid(entry: Any) -> str | None:
 
 
 def split_feed(content: str) -> list[tuple[str, str | None]]:
-    """Each entry as a feed of its own, with its guid (RSS guid or link, Atom id)."""
+    """Each entry as a feed of its own, with its guid (RSS guid or link, Atom id). The
+    channel is kept once with its entries taken out, and each entry put back in its place in
+    turn: linear in the entries, never a copy of the whole feed per entry."""
     root = parse_xml(content)
     entries = _entries(root)
+    places = []
+    taken: dict[Any, int] = {}
+    for entry in entries:
+        parent = entry.getparent()
+        places.append((parent, parent.index(entry) - taken.get(parent, 0)))
+        taken[parent] = taken.get(parent, 0) + 1
+    for entry in entries:
+        entry.getparent().remove(entry)
     documents = []
-    for index in range(len(entries)):
-        single = copy.deepcopy(root)
-        for position, entry in enumerate(_entries(single)):
-            if position != index:
-                entry.getparent().remove(entry)
-        documents.append((etree.tostring(single, encoding="unicode"), _entry_guid(entries[index])))
+    for entry, (parent, position) in zip(entries, places, strict=True):
+        parent.insert(position, entry)
+        documents.append((etree.tostring(root, encoding="unicode"), _entry_guid(entry)))
+        parent.remove(entry)
     return documents
 
 

@@ -28,8 +28,11 @@ def story() -> dict[str, Any]:
     }
 
 
+NOW = 1_800_000_000.0
+
+
 def test_a_summary_has_the_headline_and_entities_but_never_the_text() -> None:
-    summary = story_summary(story())
+    summary = story_summary(story(), NOW)
     assert summary["headline"] == "Harbour reopens"
     assert summary["source"] == "afp"
     assert summary["version"] == "2"
@@ -38,6 +41,28 @@ def test_a_summary_has_the_headline_and_entities_but_never_the_text() -> None:
         ["place", "US", "iso3166:US"],
     ]
     assert "The whole text." not in str(summary)
+
+
+@pytest.mark.parametrize(
+    ("embargo", "shown"),
+    [
+        ({"embargoed": True, "until": "2027-01-16T08:00:00Z"}, "until 2027-01-16T08:00:00Z"),
+        ({"embargoed": True}, "until a time not yet given"),
+    ],
+)
+def test_an_embargoed_story_shows_only_that_it_exists(embargo: dict[str, Any], shown: str) -> None:
+    embargoed = story()
+    embargoed["newswire"]["embargo"] = embargo
+    summary = story_summary(embargoed, NOW)  # now: 2027-01-15 08:00
+    assert summary["headline"] == f"Embargoed story, afp, {shown}"
+    assert summary["entities"] == []
+    assert "Harbour" not in str(summary) and "Walesa" not in str(summary)
+
+
+def test_a_story_past_its_embargo_shows_as_any_other() -> None:
+    released = story()
+    released["newswire"]["embargo"] = {"embargoed": True, "until": "2020-01-01T00:00:00Z"}
+    assert story_summary(released, NOW)["headline"] == "Harbour reopens"
 
 
 def test_names_of_one_thing_share_an_identity() -> None:
