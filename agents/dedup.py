@@ -50,7 +50,7 @@ def register_dedup(
             await bands.refresh(index)
             # Tables change only inside stream iteration, so expiry runs here, a few stories
             # per item, at event time.
-            sweeper.step(index.now())
+            sweeper.step(index.clock.now())
             started = time.perf_counter()
             result = dedup_step(Cleaned.from_json(event.value), index, config)
             metrics.time_stage("dedup", time.perf_counter() - started)

@@ -127,15 +127,22 @@ class DedupIndex:
     clock: EventClock = field(default_factory=EventClock)
     """The stream's own clock (in memory; after a restart set from the newest stories, by
     ``rebuild_bands``)."""
+    deciding_at: float = 0.0
+    """The time the item in hand is decided at: the clock, or the item's own time where it
+    is later (a story older than the retention then counts as forgotten for it)."""
 
     def now(self) -> datetime:
-        """Event time (``pipeline.clock``). Retention and windows run on it, so an archive
-        replayed months later decides as it did then, in the worker and in ``newswire
-        process`` alike."""
-        return self.clock.now()
+        """Event time for the decision in hand (``pipeline.clock``). Retention and windows
+        run on it, so an archive replayed months later decides as it did then, in the worker
+        and in ``newswire process`` alike; never ahead of the wall clock."""
+        return min(datetime.fromtimestamp(self.deciding_at, UTC), datetime.now(UTC))
 
     def advance(self, received: datetime) -> None:
+        """The next item arrives: the clock follows the bulk of the stream, and the item is
+        decided at its own time where that is later, so that an item stamped years late
+        costs only its own decision."""
         self.clock.advance(received)
+        self.deciding_at = max(self.clock.time, received.timestamp())
 
 
 @dataclass

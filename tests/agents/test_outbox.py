@@ -10,11 +10,12 @@ from typing import Any
 
 import faust
 import pytest
+from aiokafka.errors import MessageSizeTooLargeError
 from faust.types.tuples import FutureMessage
 
 from agents.delivery import PublishedVersions
 from agents.metrics import Metrics
-from agents.outbox import DeliveryHealth, Outbox, note_sent
+from agents.outbox import DeliveryHealth, Outbox, Record, note_sent
 from pipeline.config import Settings
 
 
@@ -44,6 +45,11 @@ class ListStream:
     async def events(self) -> AsyncIterator[str]:
         for event in self.items:
             yield event
+        await asyncio.Event().wait()
+
+    async def noack_take(self, size: int, within: float) -> AsyncIterator[list[str]]:
+        for start in range(0, len(self.items), size):
+            yield self.items[start : start + size]
         await asyncio.Event().wait()
 
     async def ack(self, event: str) -> bool:
@@ -150,6 +156,56 @@ async def test_a_handler_that_raises_stops_the_worker_and_leaves_its_event_unack
         await outbox.consume(stream, handle)  # type: ignore[arg-type]
     assert [str(error) for error in crashes] == ["a bug"]
     assert stream.acked == []
+
+
+async def test_a_record_a_stage_fails_on_gets_its_dead_letter_and_the_rest_go_on(
+    topic: faust.TopicT,
+) -> None:
+    """A batch that raises is taken one record at a time: the good ones are handled and
+    acked, the poison one goes to quarantine, and the worker never stops."""
+    stream, crashes = ListStream(["good", "poison", "after"]), []
+    outbox = outbox_with(FlakyProducer(0), DeliveryHealth(), crashes)
+    handled: list[str] = []
+    quarantined: list[tuple[str, str]] = []
+
+    async def handle(events: Any) -> None:
+        if "poison" in events:
+            raise ValueError("a bug")
+        handled.extend(events)
+
+    async def quarantine(event: Any, error: BaseException) -> None:
+        quarantined.append((event, str(error)))
+
+    consuming = asyncio.ensure_future(
+        outbox.consume(stream, handle, size=3, within=0.01, quarantine=quarantine)  # type: ignore[arg-type]
+    )
+    await asyncio.sleep(0.1)
+    consuming.cancel()
+    assert quarantined == [("poison", "a bug")]
+    assert "good" in handled and "after" in handled
+    assert crashes == []
+    assert stream.acked == ["good", "poison", "after"]
+
+
+async def test_a_record_the_broker_refuses_for_good_is_replaced_by_its_dead_letter(
+    topic: faust.TopicT, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("agents.outbox.FIRST_BACKOFF_S", 0.01)
+    producer, health = FlakyProducer(0), DeliveryHealth()
+    outbox = outbox_with(producer, health, [])
+    instead: list[Record] = []
+
+    def refused(record: Record, error: BaseException) -> Record:
+        instead.append(record)
+        return Record("wire.rejected", record.key, b"dead letter")
+
+    outbox.refused = refused
+    huge = topic.as_future_message(key=b"k", value=b"x" * 100)
+    huge.set_exception(MessageSizeTooLargeError("over the limit"))
+    await outbox.confirm([huge])
+    assert [record.value for record in instead] == [b"x" * 100]
+    assert producer.sent == [("wire.rejected", b"dead letter")]  # sent once, never retried
+    assert health.reason is None
 
 
 def test_the_guard_tells_replays_from_other_items_and_late_versions() -> None:

@@ -24,9 +24,11 @@ from typing import Any
 
 import orjson
 import pytest
+from aiokafka import AIOKafkaProducer
 
 from agents import localkafka
 from agents.clients import Outcome, read_topic, send_and_collect
+from agents.topics import TopicNames
 from pipeline.config import Settings
 from pipeline.records import RawItem
 from tests.conftest import ROOT
@@ -201,3 +203,26 @@ def worker(kafka: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     running = start_worker(replace(isolated(kafka), home=home), home / "worker.log")
     yield running
     running.stop()
+
+
+def nested(depth: int) -> str:
+    """JSON text nested ``depth`` deep (deeper than orjson writes)."""
+    return '{"x": ' * depth + '"deep"' + "}" * depth
+
+
+def produce(settings: Settings, records: list[tuple[bytes, bytes | None]]) -> None:
+    """Write ``(key, value)`` records straight to ``wire.raw``, as any producer could."""
+
+    async def send() -> None:
+        producer = AIOKafkaProducer(
+            bootstrap_servers=settings.bootstrap, acks="all", max_request_size=16 * 1024 * 1024
+        )
+        await producer.start()
+        try:
+            topic = TopicNames.for_settings(settings).raw
+            for key, value in records:
+                await producer.send_and_wait(topic, value, key=key)
+        finally:
+            await producer.stop()
+
+    asyncio.run(send())

@@ -4,7 +4,6 @@ clear 4xx; an embargoed story shows on the open dashboard stream only as embargo
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import gzip
 import time
@@ -17,7 +16,6 @@ from typing import Any
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from agents.topics import TopicNames
 from pipeline.chain import item_id_for
@@ -26,6 +24,8 @@ from tests.conftest import raw_item
 from tests.integration.conftest import (
     WorkerProcess,
     isolated,
+    nested,
+    produce,
     start_worker,
     topic_records,
     wait_for,
@@ -51,11 +51,6 @@ def guarded(kafka: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     worker.stop()
 
 
-def nested(depth: int) -> str:
-    """JSON text nested ``depth`` deep (deeper than orjson writes)."""
-    return '{"x": ' * depth + '"deep"' + "}" * depth
-
-
 def item_json(deep_field: str | None = None, **fields: Any) -> bytes:
     """A raw item, with ``deep_field`` holding a value nested 300 deep."""
     item = {
@@ -69,22 +64,6 @@ def item_json(deep_field: str | None = None, **fields: Any) -> bytes:
     if deep_field is None:
         return text
     return text[:-1] + f', "{deep_field}": {nested(300)}}}'.encode()
-
-
-def produce(settings: Settings, records: list[tuple[bytes, bytes | None]]) -> None:
-    async def send() -> None:
-        producer = AIOKafkaProducer(
-            bootstrap_servers=settings.bootstrap, acks="all", max_request_size=4 * MAX_ITEM
-        )
-        await producer.start()
-        try:
-            topic = TopicNames.for_settings(settings).raw
-            for key, value in records:
-                await producer.send_and_wait(topic, value, key=key)
-        finally:
-            await producer.stop()
-
-    asyncio.run(send())
 
 
 def test_poison_records_become_dead_letters_and_the_worker_goes_on(

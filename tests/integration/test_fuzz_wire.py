@@ -21,8 +21,14 @@ import pytest
 from agents.topics import TopicNames
 from pipeline.chain import item_id_for
 from pipeline.config import Settings
-from tests.integration.conftest import WorkerProcess, isolated, start_worker, topic_records
-from tests.integration.test_bad_records import nested, produce
+from tests.integration.conftest import (
+    WorkerProcess,
+    isolated,
+    nested,
+    produce,
+    start_worker,
+    topic_records,
+)
 
 pytestmark = pytest.mark.kafka
 

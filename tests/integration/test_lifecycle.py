@@ -210,3 +210,47 @@ def test_a_public_subscription_gets_an_embargoed_story_after_its_time_exactly_on
         assert orjson.loads(released.value or b"{}")["uri"] == published.value["uri"]
     finally:
         worker.stop()
+
+
+def test_a_kill_naming_its_story_by_headline_recalls_it_everywhere(
+    worker: WorkerProcess,
+) -> None:
+    """No guid: the kill names the story only by its headline, written another way (case,
+    punctuation, the update slug), ten minutes after it. The story is canceled on
+    stories.latest and on both subscriptions that had it."""
+    marker = uuid.uuid4().hex[:8]
+    names = [f"legal-{marker}", f"web-{marker}"]
+    for name in names:
+        post_subscription(worker, {"name": name, "filter": {"keywords": [marker]}})
+        wait_for(lambda name=name: saved_filter(worker, name) == {"keywords": [marker]})
+    time.sleep(3)
+    sent = datetime.now(UTC) - timedelta(minutes=10)
+    story = raw_item(
+        f"UPDATE 1-MINISTER'S AIDE QUITS OVER CONTRACTS {marker}\n\n"
+        f"The aide resigned on Monday after a report on contracts ({marker}).",
+        source="desk-wire",
+        receivedAt=sent.isoformat(),
+    )
+    uri = worker.collect([story])[story.id].value["uri"]
+    kill = raw_item(
+        "KILL KILL KILL\n\nPlease kill the item headlined "
+        f"'Minister's aide quits over contracts {marker}'. Legal reasons.",
+        source="desk-wire",
+        receivedAt=(sent + timedelta(minutes=10)).isoformat(),
+    )
+    killed = worker.collect([kill])[kill.id]
+    assert (killed.value["uri"], killed.value["pubStatus"]) == (uri, "canceled")
+    assert killed.value["newswire"]["dedup"]["reason"] == "referred"
+    latest = last_on_latest(worker, uri)
+    assert (latest["version"], latest["pubStatus"]) == ("2", "canceled")
+    for name in names:
+        topic = subscription_topic(worker.settings, name)
+
+        def recalled(topic: str = topic) -> bool:
+            got = [
+                (s["uri"], s["version"], s["pubStatus"])
+                for s in topic_records(worker.settings, topic)
+            ]
+            return got == [(uri, "1", "usable"), (uri, "2", "canceled")]
+
+        wait_for(recalled)
