@@ -14,6 +14,7 @@ import ftfy
 from pipeline.control import RECALLS, embargo_from_note, read_agency_lines, settle
 from pipeline.dateline import parse_date_only_line, parse_dateline, parse_dateline_text
 from pipeline.formats import parse_document
+from pipeline.formats.framing import framed_format, unframed
 from pipeline.records import Article, Control, Dateline, Image, RawItem, Rejected
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
@@ -184,8 +185,11 @@ def is_navigation_label(block: str) -> bool:
 
 
 def binary_share(text: str) -> float:
-    """The share of control and replacement characters in (the start of) a text."""
+    """The share of control and replacement characters in (the start of) a text; the
+    framing of a teleprinter message (ANPA-1312, IPTC 7901) is its envelope, not binary."""
     sample = text[:_BINARY_SAMPLE_CHARS]
+    if framed_format(sample):
+        sample = unframed(sample)
     return len(_BINARY_CHARACTER.findall(sample)) / max(1, len(sample))
 
 

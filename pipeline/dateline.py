@@ -42,11 +42,17 @@ _PLACE = (
     r"(?P<place>[A-Z][A-Z.'\-]+(?:\s+[A-Z][A-Z.'\-]+){0,3}"
     rf"(?:,\s+(?!{_DAY})[A-Z][A-Za-z.'\-]+(?:\s+[A-Z][A-Za-z.'\-]+){{0,2}})?)"
 )
-_AGENCY = r"\((?P<agency>[A-Z][A-Za-z&.\-]*(?:\s+[A-Za-z&.\-]+){0,3})\)"
-_DASH = r"\s*(?:--|—|–|-)\s*"
+# Before an agency in brackets a place may be in title case too ("Berlin (dpa) -").
+_TITLE_PLACE = (
+    r"(?P<place>[A-Z][A-Za-z.'\-]+(?:\s+[A-Z][A-Za-z.'\-]+){0,3}"
+    rf"(?:,\s+(?!{_DAY})[A-Z][A-Za-z.'\-]+(?:\s+[A-Z][A-Za-z.'\-]+){{0,2}})?)"
+)
+_AGENCY = r"\((?P<agency>[A-Za-z][A-Za-z&.\-/]*(?:\s+[A-Za-z&.\-/]+){0,3})\)"
+# AP's ANPA copy sets its dash as an underscore ("ATLANTA (AP) _ Luol Deng").
+_DASH = r"\s*(?:--|—|–|-|_)\s*"
 
 _WITH_AGENCY = re.compile(
-    rf"^(?:{_PLACE}(?:,\s*(?P<date>{_DAY}))?\s*|(?P<day>{_DAY})\s*)?{_AGENCY}{_DASH}"
+    rf"^(?:{_TITLE_PLACE}(?:,\s*(?P<date>{_DAY}))?\s*|(?P<day>{_DAY})\s*)?{_AGENCY}{_DASH}"
 )
 _STANDALONE = re.compile(
     rf"^(?:{_PLACE}(?:,\s*(?P<date>{_DAY}))?\s*|(?P<day>{_DAY})\s*)?(?:{_AGENCY})?\s*$"

@@ -12,7 +12,19 @@ import orjson
 
 from pipeline.limits import MAX_ORIGINAL_BYTES, carried_original, impossible_time
 
-FORMATS = ("auto", "text", "html", "ninjs", "newsml", "rss", "jsonl")
+FORMATS = (
+    "auto",
+    "text",
+    "html",
+    "ninjs",
+    "newsml",
+    "newsml1",
+    "rss",
+    "anpa",
+    "iptc7901",
+    "email",
+    "jsonl",
+)
 """Values of ``--format`` and of a raw item's ``format`` (``jsonl`` is an input framing only)."""
 
 Stage = Literal["decode", "clean", "dedup", "enrich", "publish"]

@@ -8,10 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from pipeline.formats.anpa import parse_anpa
 from pipeline.formats.document import ParsedDocument
 from pipeline.formats.feed import parse_feed, split_feed
+from pipeline.formats.framing import framed_format
 from pipeline.formats.html import parse_html
+from pipeline.formats.iptc7901 import parse_iptc7901
+from pipeline.formats.mail import is_email, parse_email, split_email
 from pipeline.formats.newsml import parse_newsml, split_news_message
+from pipeline.formats.newsml1 import is_newsml1, parse_newsml1, split_newsml1
 from pipeline.formats.ninjs import parse_ninjs
 from pipeline.formats.text import parse_text
 from pipeline.records import Rejected
@@ -21,6 +26,8 @@ __all__ = ["ParsedDocument", "detect_format", "parse_document", "split_document"
 _SPLITTERS: dict[str, Callable[[str], list[tuple[str, str | None]]]] = {
     "rss": split_feed,
     "newsml": split_news_message,
+    "newsml1": split_newsml1,
+    "email": split_email,
 }
 _PARSERS: dict[str, Callable[[str], ParsedDocument]] = {
     "text": parse_text,
@@ -28,6 +35,10 @@ _PARSERS: dict[str, Callable[[str], ParsedDocument]] = {
     "ninjs": parse_ninjs,
     "newsml": parse_newsml,
     "rss": parse_feed,
+    "anpa": parse_anpa,
+    "iptc7901": parse_iptc7901,
+    "newsml1": parse_newsml1,
+    "email": parse_email,
 }
 
 
@@ -37,10 +48,16 @@ _NEWSML_TAGS = ("<newsitem", "<newsmessage", "<nitf", "<contentset", "<contentme
 def detect_format(content: str) -> str:
     """Guess the format of a document from its first characters and root element."""
     head = content.lstrip("\ufeff \t\r\n")[:2048]
+    if framed := framed_format(head):
+        return framed
+    if is_email(head):
+        return "email"
     lowered = head.lower()
     if head.startswith("{"):
         return "ninjs"
     if head.startswith("<"):
+        if is_newsml1(head):
+            return "newsml1"
         if any(tag in lowered for tag in _NEWSML_TAGS):
             return "newsml"
         if "<rss" in lowered or "<feed" in lowered or "<rdf:rdf" in lowered:

@@ -76,6 +76,12 @@ def _story_content(root: Any) -> tuple[list[str], dict[str, str | None]]:
     return [], {}
 
 
+def nitf_blocks_of(container: Any) -> list[str]:
+    """The paragraphs of NITF or XHTML markup inside ``container`` (NewsML 1's DataContent)."""
+    content = _first(container, ".//{*}body.content")
+    return _blocks(content if content is not None else container)
+
+
 def nitf_blocks(markup: str) -> list[str]:
     """The body paragraphs of a standalone NITF document (as ninjs bodies may carry)."""
     return _story_content(parse_xml(markup))[0]
