@@ -8,6 +8,7 @@ a credit at the very end of one), so a real sentence that merely contains the sa
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import ftfy
 
@@ -87,6 +88,16 @@ _CREDIT = re.compile(
     r"[A-Z][\w.'\-]*(?:[ /][A-Z][\w.'\-]*){0,6})\.?$"
 )
 _BYLINE = re.compile(r"^By\s+(?P<name>[A-Z][^.!?]{1,100})$")
+# A note to editors opening the text in brackets: "(Adds comments, detail)", "(In Jan. 3
+# story, corrects last paragraph ...)". It goes to the edNote, never the body.
+_EDITORIAL_NOTE = re.compile(
+    r"\((?:In\s[^()]{1,80}?,\s*)?(?:adds?|updates?|corrects?|recasts?|refiles?|changes?"
+    r"|removes?|fixes?|repeats?|moves?|inserts?|deletes?|rewrites?|overhauls?|edits?"
+    r"|writes?\s+through)\b[^()]{0,300}\)",
+    re.IGNORECASE,
+)
+# An editor's placeholder in brackets and capitals: "[ GRAFIKK/VIDEO MANGLER ]".
+_PLACEHOLDER = re.compile(r"\[[^\]a-z]{3,80}\]")
 _SENTENCE_END = tuple(".!?\"'”’)]…。！？」』")
 _MAX_HEADLINE_CHARS = 200
 _MAX_HEADLINE_WORDS = 30
@@ -135,6 +146,20 @@ def is_boilerplate(block: str) -> bool:
     if words <= _MAX_CREDIT_WORDS and _CREDIT_LINE.fullmatch(block.strip()):
         return True
     return words <= _MAX_PROMPT_WORDS and _NEWSLETTER_PROMPT.search(block) is not None
+
+
+def _editorial_notes(blocks: list[str], control: Control) -> tuple[list[str], Control]:
+    """Notes to editors in brackets opening the text, moved to the edNote (the rest of a
+    paragraph a note opens stays)."""
+    notes: list[str] = []
+    while blocks and len(notes) < 2 and (note := _EDITORIAL_NOTE.match(blocks[0])):
+        notes.append(note.group().strip("() "))
+        rest = blocks[0][note.end() :].strip()
+        blocks = [rest, *blocks[1:]] if rest else blocks[1:]
+    if not notes:
+        return blocks, control
+    ed_note = " / ".join(filter(None, (control.ed_note, *notes)))
+    return blocks, replace(control, ed_note=ed_note)
 
 
 def _drop_trailers(blocks: list[str]) -> list[str]:
@@ -212,6 +237,8 @@ def clean(item: RawItem) -> Article:
         block = normalise_text(raw_block).replace("\n", " ")
         if not block or is_boilerplate(block) or block in seen or block == headline:
             continue
+        if _PLACEHOLDER.fullmatch(block):
+            continue
         if len(block.split()) >= _MIN_REPEATED_WORDS:  # a short line may recur in a list
             seen.add(block)
         caption = split_caption(block)
@@ -223,6 +250,7 @@ def clean(item: RawItem) -> Article:
     blocks = _drop_trailers(blocks)
     metadata = dict(document.metadata)
     control: Control = metadata.pop("control", None) or Control()
+    blocks, control = _editorial_notes(blocks, control)
     if document.agency_copy:
         blocks, control, flagged = read_agency_lines(blocks, control, item.received)
         metadata["urgency"] = metadata.get("urgency") or flagged
@@ -233,8 +261,8 @@ def clean(item: RawItem) -> Article:
 
     if headline is None and blocks and looks_like_headline(blocks[0]) and len(blocks) > 1:
         headline = blocks.pop(0)
-    if blocks and "byline" not in metadata and (byline := _BYLINE.match(blocks[0])):
-        metadata["byline"] = byline["name"].strip()
+    if blocks and (byline := _BYLINE.match(blocks[0])):  # a by-line is never body text
+        metadata.setdefault("byline", byline["name"].strip())
         blocks.pop(0)
 
     dateline: Dateline | None = None

@@ -6,6 +6,7 @@ The parsers only read their format; the wire-specific cleaning that every format
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from pipeline.formats.anpa import parse_anpa
@@ -42,7 +43,10 @@ _PARSERS: dict[str, Callable[[str], ParsedDocument]] = {
 }
 
 
-_NEWSML_TAGS = ("<newsitem", "<newsmessage", "<nitf", "<contentset", "<contentmeta", "<itemmeta")
+# Root and top elements of NewsML-G2 and NITF, with or without a namespace prefix.
+_NEWSML_TAGS = re.compile(
+    r"<(?:[\w.-]+:)?(?:newsitem|newsmessage|nitf|contentset|contentmeta|itemmeta)\b"
+)
 
 
 def detect_format(content: str) -> str:
@@ -58,7 +62,7 @@ def detect_format(content: str) -> str:
     if head.startswith("<"):
         if is_newsml1(head):
             return "newsml1"
-        if any(tag in lowered for tag in _NEWSML_TAGS):
+        if _NEWSML_TAGS.search(lowered):
             return "newsml"
         if "<rss" in lowered or "<feed" in lowered or "<rdf:rdf" in lowered:
             return "rss"

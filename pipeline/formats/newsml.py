@@ -11,6 +11,7 @@ from lxml import etree
 
 from pipeline.control import read_pub_status, read_signals
 from pipeline.formats.document import ParsedDocument
+from pipeline.formats.markup import text_lines
 from pipeline.formats.xml import local_name, parse_xml, text_of
 from pipeline.records import Control, Rejected, normalise_timestamp
 
@@ -61,15 +62,16 @@ def _story_content(root: Any) -> tuple[list[str], dict[str, str | None]]:
         content = _first(nitf, ".//{*}body.content")
         byline = text_of(_first(nitf, ".//{*}body.head/{*}byline"))
         head = {
-            "headline": text_of(_first(nitf, ".//{*}hedline/{*}hl1")),
+            "headline": text_of(_first(nitf, ".//{*}hedline/{*}hl1"))
+            or text_of(_first(nitf, "{*}head/{*}title")),
             "subheadline": text_of(_first(nitf, ".//{*}hedline/{*}hl2")),
             "byline": byline.removeprefix("By ").strip() if byline else None,
             "dateline": text_of(_first(nitf, ".//{*}body.head/{*}dateline")),
         }
         return (_blocks(content) if content is not None else []), head
     xhtml = _first(root, ".//{*}inlineXML//{*}body")
-    if xhtml is not None:
-        return _blocks(xhtml), {}
+    if xhtml is not None:  # text set straight in the body (a results table) is read by lines
+        return _blocks(xhtml) or text_lines("".join(xhtml.itertext())), {}
     for data in root.iter("{*}inlineData"):
         if "text/plain" in data.get("contenttype", "text/plain") and data.text:
             return [line.strip() for line in data.text.splitlines() if line.strip()], {}
