@@ -65,16 +65,47 @@ def raw(content: str, source: str, guid: str | None, version: str | None) -> Raw
     )
 
 
+def in_agency_format(rng: random.Random, text: str) -> str:
+    """The story as ANPA-1312, IPTC 7901, NewsML 1.2 or an e-mail would carry it."""
+    headline, *paragraphs = text.split("\n\n")
+    kind = rng.choice(["anpa", "iptc7901", "newsml1", "email"])
+    if kind == "anpa":
+        lines = "".join(f"\t   {p}\r\n" for p in paragraphs)
+        return (
+            "\x16\x16\x01a1234\x1fstate\nr a\x13\x11 BC-Chaos   03-02 0300\r\n"
+            f"\x02^BC-Chaos,300<\r\n^{headline}<\r\n{lines}\t   \x03AP-WF-03-02-24 1015GMT<\r\n\x04"
+        )
+    if kind == "iptc7901":
+        body = "\r\n\r\n".join(f"   {p}" for p in paragraphs)
+        return (
+            f"\x01abc123 4 i 300 x wire 1\r\n\r\nChaos/\r\n\x02{headline} =\r\n\r\n{body}\x03\x04"
+        )
+    if kind == "newsml1":
+        body = "".join(f"<p>{p}</p>" for p in paragraphs)
+        return (
+            "<NewsML><NewsItem><NewsComponent><NewsLines>"
+            f"<HeadLine>{headline}</HeadLine></NewsLines><ContentItem><DataContent><nitf><body>"
+            f"<body.content>{body}</body.content></body></nitf></DataContent></ContentItem>"
+            "</NewsComponent></NewsItem></NewsML>"
+        )
+    return (
+        "From: Desk <desk@wire.example>\r\nTo: news@example.org\r\n"
+        f"Subject: {headline}\r\nDate: Sat, 02 Mar 2024 10:15:00 +0000\r\n\r\n"
+        + "\r\n\r\n".join(paragraphs)
+    )
+
+
 EMBARGO_LINE = "EMBARGOED UNTIL 0001 GMT MONDAY DECEMBER 7\n\n"
 FLASH_LINE = "FLASH\n\n"
 
 
 def plan_items(count: int, seed: int) -> Plan:
-    """About 50% new stories (a tenth of them embargoed, a tenth flashes, which take the fast
-    lane), 15% new versions (same guid, a paragraph more), 15% redeliveries (same guid,
-    version and text), 5% kills and 5% corrections of a story (its next version; the story
-    gets nothing after them) and 10% malformed items, in an order where everything of a story
-    follows it (same key, so same partition)."""
+    """About 50% new stories (a tenth of them embargoed, a tenth flashes, which take the
+    fast lane, a tenth in an agency format: ANPA, IPTC 7901, NewsML 1.2 or e-mail), 15% new
+    versions (same guid, a paragraph more), 15% redeliveries (same guid, version and text),
+    5% kills and 5% corrections of a story (its next version; the story gets nothing after
+    them) and 10% malformed items, in an order where everything of a story follows it (same
+    key, so same partition)."""
     rng = random.Random(seed)
     plan = Plan()
     stories: list[tuple[str, str]] = []
@@ -92,6 +123,13 @@ def plan_items(count: int, seed: int) -> Plan:
             elif chance < 0.2:
                 text = FLASH_LINE + text  # through the fast lane, and the routine lane too
                 plan.mix["flash"] += 1
+            elif chance < 0.3:  # an agency format: a story of its own, never versioned here
+                item = raw(in_agency_format(rng, text), "agency-formats", guid, "1")
+                plan.records.append(item)
+                plan.expected[item.id] = "published:v1"
+                plan.mix["agency-formats"] += 1
+                stories.append((guid, text))
+                continue
             stories.append((guid, text))
             live.append(len(stories) - 1)
             versions[guid] = 1
@@ -308,7 +346,8 @@ class Tally:
             f"repeated_notices={self.repeated_notices} "
             f"subscription_missing={len(self.subscription_missing)} "
             + " ".join(
-                f"{k}={self.mix.get(k, 0)}" for k in ("recalled", "corrected", "embargoed", "flash")
+                f"{k.replace('-', '_')}={self.mix.get(k, 0)}"
+                for k in ("recalled", "corrected", "embargoed", "flash", "agency-formats")
             )
             + f" fast_lane={self.fast_lane}"
         )
