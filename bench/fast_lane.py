@@ -27,9 +27,9 @@ import orjson
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 
-from agents.clients import partitions_of, started_producer
-from agents.security import client_options
-from agents.topics import TopicNames
+from agents.kafka.clients import partitions_of, started_producer
+from agents.kafka.security import client_options
+from agents.kafka.topics import TopicNames
 from bench.burst import WORDS, burst_items
 from bench.corpus import build
 from bench.worker import BenchWorker, LocalBroker, bench_settings, produce

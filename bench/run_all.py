@@ -33,8 +33,8 @@ from pathlib import Path
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from agents.security import client_options
-from agents.topics import TopicNames, TopicSpec, ensure_topics
+from agents.kafka.security import client_options
+from agents.kafka.topics import TopicNames, TopicSpec, ensure_topics
 from bench.common import WIKINEWS, wikinews_rows
 from bench.corpus import build, paragraphs_of
 from bench.worker import (

@@ -18,10 +18,10 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 
-from agents import localkafka
-from agents.clients import group_caught_up, partitions_of, produce_raw_items, started_producer
-from agents.security import client_options
-from agents.topics import TopicNames, ensure_topics
+from agents.kafka import broker
+from agents.kafka.clients import group_caught_up, partitions_of, produce_raw_items, started_producer
+from agents.kafka.security import client_options
+from agents.kafka.topics import TopicNames, ensure_topics
 from pipeline.config import Settings
 from pipeline.records import RawItem
 
@@ -62,7 +62,7 @@ def cpu_seconds(pid: int | None) -> float:
 
 def broker_pid(settings: Settings) -> int | None:
     """The local broker's process (None for a configured remote broker)."""
-    return localkafka.read_pid(localkafka.paths_for(settings))
+    return broker.read_pid(broker.paths_for(settings))
 
 
 def bench_settings(base: Settings, name: str, **overrides: object) -> Settings:
@@ -85,14 +85,14 @@ class LocalBroker:
         self.settings, self.started = settings, False
 
     def __enter__(self) -> LocalBroker:
-        if self.settings.uses_local_broker and not localkafka.broker_answers(self.settings):
-            print(localkafka.start(self.settings), file=sys.stderr)
+        if self.settings.uses_local_broker and not broker.broker_answers(self.settings):
+            print(broker.start(self.settings), file=sys.stderr)
             self.started = True
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self.started:
-            print(localkafka.stop(self.settings), file=sys.stderr)
+            print(broker.stop(self.settings), file=sys.stderr)
 
 
 async def produce(settings: Settings, items: list[RawItem], topic: str | None = None) -> None:

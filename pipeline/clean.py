@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import datetime
 
 import ftfy
 
 from pipeline.control import RECALLS, embargo_from_note, read_agency_lines, settle
 from pipeline.dateline import parse_date_only_line, parse_dateline, parse_dateline_text
-from pipeline.formats import parse_document
+from pipeline.formats import ParsedDocument, parse_document
 from pipeline.formats.framing import framed_format, unframed
 from pipeline.records import Article, Control, Dateline, Image, RawItem, Rejected
 
@@ -230,6 +231,44 @@ def clean(item: RawItem) -> Article:
         )
     document = parse_document(item.content, item.format)
     headline = normalise_text(document.headline) if document.headline else None
+    blocks, images = _story_blocks(document, headline)
+    metadata = dict(document.metadata)
+    control: Control = metadata.pop("control", None) or Control()
+    blocks, control = _editorial_notes(blocks, control)
+    if document.agency_copy:
+        blocks, control, flagged = read_agency_lines(blocks, control, item.received)
+        metadata["urgency"] = metadata.get("urgency") or flagged
+    control = embargo_from_note(control, item.received)
+    if not blocks and control.marker in (*RECALLS, "advisory") and control.ed_note:
+        blocks = [control.ed_note]  # a kill or an advisory may be nothing but agency lines
+        headline = headline or control.refers_to or control.ed_note.split(" / ")[0]
+    if headline is None and blocks and looks_like_headline(blocks[0]) and len(blocks) > 1:
+        headline = blocks.pop(0)
+    if blocks and (byline := _BYLINE.match(blocks[0])):  # a by-line is never body text
+        metadata.setdefault("byline", byline["name"].strip())
+        blocks.pop(0)
+    dateline = _dateline(blocks, document.dateline_text, item.received)
+    if not blocks:
+        raise Rejected("clean", "no story text found", code="no-text")
+    metadata.setdefault("agency", dateline.agency if dateline else None)
+    if dateline and dateline.place:
+        metadata.setdefault("located", dateline.place)
+    headline = headline or _first_sentence(blocks[0])
+    kind, control = settle(control, headline)
+    return Article(
+        headline=headline,
+        paragraphs=blocks,
+        dateline=dateline,
+        images=[image for image in images if image.caption],
+        control=control,
+        kind=kind,
+        **metadata,
+    )
+
+
+def _story_blocks(document: ParsedDocument, headline: str | None) -> tuple[list[str], list[Image]]:
+    """The document's blocks without boilerplate, repeats, placeholders and trailers, and its
+    pictures with the captions found among the blocks."""
     images = list(document.images)
     blocks: list[str] = []
     seen: set[str] = set()
@@ -247,46 +286,15 @@ def clean(item: RawItem) -> Article:
                 images.append(caption)
             continue
         blocks.append(block)
-    blocks = _drop_trailers(blocks)
-    metadata = dict(document.metadata)
-    control: Control = metadata.pop("control", None) or Control()
-    blocks, control = _editorial_notes(blocks, control)
-    if document.agency_copy:
-        blocks, control, flagged = read_agency_lines(blocks, control, item.received)
-        metadata["urgency"] = metadata.get("urgency") or flagged
-    control = embargo_from_note(control, item.received)
-    if not blocks and control.marker in (*RECALLS, "advisory") and control.ed_note:
-        blocks = [control.ed_note]  # a kill or an advisory may be nothing but agency lines
-        headline = headline or control.refers_to or control.ed_note.split(" / ")[0]
+    return _drop_trailers(blocks), images
 
-    if headline is None and blocks and looks_like_headline(blocks[0]) and len(blocks) > 1:
-        headline = blocks.pop(0)
-    if blocks and (byline := _BYLINE.match(blocks[0])):  # a by-line is never body text
-        metadata.setdefault("byline", byline["name"].strip())
-        blocks.pop(0)
 
-    dateline: Dateline | None = None
+def _dateline(blocks: list[str], given: str | None, received: datetime) -> Dateline | None:
+    """The dateline opening the first block (taken off it, or the block itself where it is
+    only a date), else the one the format carries apart."""
     if blocks and (day := parse_date_only_line(blocks[0])) is not None:
-        dateline = Dateline(text=blocks.pop(0), date=day)
-    elif blocks and (found := parse_dateline(blocks[0], item.received)) is not None:
+        return Dateline(text=blocks.pop(0), date=day)
+    if blocks and (found := parse_dateline(blocks[0], received)) is not None:
         dateline, blocks[0] = found
-    elif document.dateline_text:
-        dateline = parse_dateline_text(document.dateline_text, item.received)
-
-    if not blocks:
-        raise Rejected("clean", "no story text found", code="no-text")
-    if not headline:
-        headline = _first_sentence(blocks[0])
-    metadata.setdefault("agency", dateline.agency if dateline else None)
-    if dateline and dateline.place:
-        metadata.setdefault("located", dateline.place)
-    kind, control = settle(control, headline)
-    return Article(
-        headline=headline,
-        paragraphs=blocks,
-        dateline=dateline,
-        images=[image for image in images if image.caption],
-        control=control,
-        kind=kind,
-        **metadata,
-    )
+        return dateline
+    return parse_dateline_text(given, received) if given else None

@@ -2,7 +2,8 @@
 
 A feed file (``NEWSWIRE_FEEDS_FILE``, YAML or JSON) lists the feeds a newsroom ingests from
 without anyone running ``newswire ingest``: drop folders, RSS/Atom URLs and agency pushes. The
-runners live in ``agents/feeds.py``; everything here is pure and testable without a network.
+runners live in ``agents/feeds/runners.py``; everything here is pure and testable without a
+network.
 """
 
 from __future__ import annotations

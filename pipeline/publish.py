@@ -140,6 +140,12 @@ def build_story(
         else None,
     }
     story.update({key: value for key, value in optional.items() if value not in (None, [])})
+    story["newswire"] = _newswire(item, article, decision, enrichment, processed_at)
+    return story
+
+
+def _dedup(decision: Decision) -> dict[str, Any]:
+    """``newswire.dedup``: what dedup decided of the item, and why."""
     dedup: dict[str, Any] = {"fingerprint": decision.fingerprint}
     if decision.version_of:
         dedup["versionOf"] = decision.version_of
@@ -149,15 +155,26 @@ def build_story(
         dedup["evidence"] = decision.evidence
     if decision.duplicate_of:
         dedup.update(duplicateOf=decision.duplicate_of, similarity=decision.similarity)
+    return dedup
+
+
+def _newswire(
+    item: RawItem,
+    article: Article,
+    decision: Decision,
+    enrichment: Enrichment,
+    processed_at: datetime,
+) -> dict[str, Any]:
+    """The ``newswire`` extension object of a story."""
     newswire: dict[str, Any] = {
         "itemId": item.id,
         "source": item.source,
         "lifecycle": _lifecycle(article, decision),
-        "receivedAt": received,
+        "receivedAt": rfc3339(item.received),
         "processedAt": rfc3339(processed_at),
         **enrichment.to_dict(),
         "enrichment": enrichment.summary(),
-        "dedup": dedup,
+        "dedup": _dedup(decision),
     }
     if article.dateline:
         newswire["dateline"] = article.dateline.to_dict()
@@ -167,8 +184,7 @@ def build_story(
         newswire["embargo"] = {"embargoed": True} | (
             {"until": article.control.embargoed_until} if article.control.embargoed_until else {}
         )
-    story["newswire"] = newswire
-    return story
+    return newswire
 
 
 def check_story(story: dict[str, Any]) -> None:

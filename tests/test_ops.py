@@ -10,7 +10,7 @@ import orjson
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from agents.metrics import Metrics
+from agents.observe.metrics import Metrics
 from pipeline.config import Settings
 from tests.conftest import ROOT
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from agents.cleaners import Cleaners
+from agents.stages.cleaners import Cleaners
 from pipeline.chain import Cleaned, DeadLetter, clean_many
 from tests.conftest import raw_item
 

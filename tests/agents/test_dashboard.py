@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from agents.dashboard import entity_identity, percentiles, story_summary
-from agents.logs import never_fatal
+from agents.observe.logs import never_fatal
+from agents.stages.trends import entity_identity, story_summary
+from agents.web.dashboard import percentiles
 
 
 def story() -> dict[str, Any]:

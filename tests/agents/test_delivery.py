@@ -11,7 +11,7 @@ from faust.transport.drivers.aiokafka import Consumer
 from faust.types import TP
 
 from agents.app import create_app
-from agents.delivery import RewindingConsumer
+from agents.kafka.delivery import RewindingConsumer
 from pipeline.config import Settings
 
 

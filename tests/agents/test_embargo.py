@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from agents.embargo import EmbargoHolds
+from agents.stages.embargo import EmbargoHolds
 from pipeline.config import Settings
 
 URI = "urn:newswire:story:abc"

@@ -18,7 +18,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from agents.feeds import FeedRunner
+from agents.feeds.runners import FeedRunner
 from pipeline.feeds import FeedDefinition
 from pipeline.records import RawItem
 

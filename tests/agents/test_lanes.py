@@ -11,8 +11,8 @@ import pytest
 from faust.types import EventT
 
 from agents import lanes
-from agents.lanes import FastLane
-from agents.output import Lane
+from agents.kafka.topics import Lane
+from agents.stages.lanes import FastLane
 
 
 def lane(name: str) -> Lane:

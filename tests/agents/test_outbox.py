@@ -13,9 +13,9 @@ import pytest
 from aiokafka.errors import MessageSizeTooLargeError
 from faust.types.tuples import FutureMessage
 
-from agents.delivery import PublishedVersions
-from agents.metrics import Metrics
-from agents.outbox import DeliveryHealth, Outbox, Record, note_sent
+from agents.kafka.delivery import PublishedVersions
+from agents.kafka.outbox import DeliveryHealth, Outbox, Record, note_sent
+from agents.observe.metrics import Metrics
 from pipeline.config import Settings
 
 
@@ -85,7 +85,7 @@ def failed(topic: faust.TopicT, value: bytes) -> FutureMessage:
 async def test_a_failed_record_is_sent_again_until_the_broker_takes_it(
     topic: faust.TopicT, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("agents.outbox.FIRST_BACKOFF_S", 0.01)
+    monkeypatch.setattr("agents.kafka.outbox.FIRST_BACKOFF_S", 0.01)
     producer, health, metrics = (
         FlakyProducer(failures=2),
         DeliveryHealth(),
@@ -190,7 +190,7 @@ async def test_a_record_a_stage_fails_on_gets_its_dead_letter_and_the_rest_go_on
 async def test_a_record_the_broker_refuses_for_good_is_replaced_by_its_dead_letter(
     topic: faust.TopicT, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("agents.outbox.FIRST_BACKOFF_S", 0.01)
+    monkeypatch.setattr("agents.kafka.outbox.FIRST_BACKOFF_S", 0.01)
     producer, health = FlakyProducer(0), DeliveryHealth()
     outbox = outbox_with(producer, health, [])
     instead: list[Record] = []

@@ -14,9 +14,9 @@ import orjson
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient
 
-from agents.clients import group_caught_up, partitions_of, produce_raw_items, started_producer
-from agents.security import client_options
-from agents.topics import TopicNames, subscription_topic
+from agents.kafka.clients import group_caught_up, partitions_of, produce_raw_items, started_producer
+from agents.kafka.security import client_options
+from agents.kafka.topics import TopicNames, subscription_topic
 from pipeline.chain import item_id_for
 from pipeline.config import Settings
 from pipeline.records import RawItem, new_item_id, rfc3339, utc_now

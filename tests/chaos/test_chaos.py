@@ -16,9 +16,9 @@ import orjson
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
-from agents import localkafka
-from agents.security import client_options
-from agents.topics import TopicNames, ensure_topics
+from agents.kafka import broker
+from agents.kafka.security import client_options
+from agents.kafka.topics import TopicNames, ensure_topics
 from pipeline.config import Settings
 from tests.chaos.harness import (
     Plan,
@@ -100,8 +100,8 @@ def test_kills_and_a_broker_restart_lose_nothing_and_double_nothing(
             worker.process.wait()
             kills += 1
             if number == 2 and settings.uses_local_broker:
-                localkafka.stop(settings)
-                localkafka.start(settings)
+                broker.stop(settings)
+                broker.start(settings)
                 broker_restarts += 1
             worker = start_worker(settings, log)
             restarts += 1

@@ -26,9 +26,9 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from agents import localkafka
-from agents.clients import Outcome, read_topic, send_and_collect
-from agents.topics import TopicNames
+from agents.kafka import broker
+from agents.kafka.clients import Outcome, read_topic, send_and_collect
+from agents.kafka.topics import TopicNames
 from pipeline.config import Settings
 from pipeline.records import RawItem
 from tests.conftest import ROOT
@@ -47,14 +47,14 @@ def free_port() -> int:
 def kafka() -> Iterator[Settings]:
     settings = Settings.load()
     started = False
-    if settings.uses_local_broker and not localkafka.status(settings)[0]:
-        localkafka.start(settings)
+    if settings.uses_local_broker and not broker.status(settings)[0]:
+        broker.start(settings)
         started = True
-    elif not localkafka.broker_answers(settings):
+    elif not broker.broker_answers(settings):
         pytest.fail(f"NEWSWIRE_KAFKA_BOOTSTRAP={settings.bootstrap} does not answer")
     yield settings
     if started:
-        localkafka.stop(settings)
+        broker.stop(settings)
 
 
 @contextmanager
@@ -69,14 +69,14 @@ def own_broker(suite: Settings, home: Path, **overrides: Any) -> Iterator[Settin
         kafka_controller_port=free_port(),
         **overrides,
     )
-    localkafka.ensure_jars(localkafka.paths_for(suite))
+    broker.ensure_jars(broker.paths_for(suite))
     (home / "kafka").mkdir(parents=True)
-    (home / "kafka" / "lib").symlink_to(localkafka.paths_for(suite).lib)
-    localkafka.start(settings)
+    (home / "kafka" / "lib").symlink_to(broker.paths_for(suite).lib)
+    broker.start(settings)
     try:
         yield settings
     finally:
-        localkafka.stop(settings)
+        broker.stop(settings)
 
 
 def isolated(settings: Settings) -> Settings:

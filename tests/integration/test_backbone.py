@@ -17,8 +17,8 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from agents.clients import group_caught_up
-from agents.topics import TopicNames
+from agents.kafka.clients import group_caught_up
+from agents.kafka.topics import TopicNames
 from pipeline.chain import item_id_for
 from pipeline.config import Settings
 from pipeline.validation import validation_error

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 import pytest
 
-from agents.topics import TopicNames
+from agents.kafka.topics import TopicNames
 from pipeline.chain import item_id_for
 from pipeline.config import Settings
 from tests.conftest import raw_item

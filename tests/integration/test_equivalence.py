@@ -19,8 +19,8 @@ from typing import Any
 import orjson
 import pytest
 
-from agents.clients import produce_raw_items, started_producer
-from agents.topics import TopicNames
+from agents.kafka.clients import produce_raw_items, started_producer
+from agents.kafka.topics import TopicNames
 from pipeline.config import Settings
 from pipeline.records import RawItem, rfc3339
 from tests.chaos.harness import read_all

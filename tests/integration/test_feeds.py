@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 import pytest
 
-from agents.topics import TopicNames, ensure_topics
+from agents.kafka.topics import TopicNames, ensure_topics
 from pipeline.config import Settings
 from tests.conftest import ROOT, run_newswire
 from tests.integration.conftest import (

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 import orjson
 import pytest
 
-from agents.topics import TopicNames
+from agents.kafka.topics import TopicNames
 from pipeline.chain import item_id_for
 from pipeline.config import Settings
 from tests.integration.conftest import (

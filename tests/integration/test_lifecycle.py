@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 import pytest
 
-from agents.topics import TopicNames, subscription_topic
+from agents.kafka.topics import TopicNames, subscription_topic
 from pipeline.config import Settings
 from tests.chaos.harness import read_records
 from tests.conftest import raw_item

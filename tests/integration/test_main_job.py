@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
-from agents import localkafka
-from agents.security import client_options
-from agents.topics import TopicNames, ensure_topics
+from agents.kafka import broker
+from agents.kafka.security import client_options
+from agents.kafka.topics import TopicNames, ensure_topics
 from pipeline.config import Settings
 from tests.conftest import ROOT, SEED, SEED_HEADLINE, run_newswire
 from tests.integration.conftest import environment, free_port, isolated
@@ -78,13 +78,13 @@ def test_kafka_up_is_idempotent_and_down_leaves_no_process(tmp_path: Path) -> No
 
     up = newswire("kafka", "up")
     assert up.returncode == 0, up.stderr
-    pid = localkafka.read_pid(localkafka.paths_for(settings))
+    pid = broker.read_pid(broker.paths_for(settings))
     assert pid is not None
     assert b"already running" in newswire("kafka", "up").stdout
     assert (tmp_path / "kafka" / "data" / "meta.properties").exists()
     down = newswire("kafka", "down")
     assert down.returncode == 0 and f"kafka stopped (pid {pid})".encode() in down.stdout
-    assert localkafka.read_pid(localkafka.paths_for(settings)) is None
+    assert broker.read_pid(broker.paths_for(settings)) is None
     deadline = time.monotonic() + 10  # a dead child lingers until init reaps it
     while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -10,7 +10,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
-from agents.topics import TopicNames
+from agents.kafka.topics import TopicNames
 from tests.conftest import raw_item
 from tests.integration.conftest import WorkerProcess, wait_for
 

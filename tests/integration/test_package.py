@@ -22,8 +22,8 @@ pytestmark = pytest.mark.kafka
 SHIPPED = [
     "agents/kafka/pom.xml",
     "agents/kafka/log4j2.properties",
-    "agents/static/index.html",
-    "agents/samples/wikinews-pelosi-speaker.txt",
+    "agents/web/static/index.html",
+    "agents/cli/samples/wikinews-pelosi-speaker.txt",
     "pipeline/data/newsroom-entities.json",
     "schemas/story.schema.json",
     "schemas/ninjs-schema_3.1.json",

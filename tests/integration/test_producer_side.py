@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from agents import localkafka
 from pipeline.config import Settings
 from tests.conftest import run_newswire
 from tests.integration.conftest import environment, isolated, own_broker, start_worker
@@ -26,7 +25,7 @@ def test_no_success_is_reported_for_what_the_broker_did_not_take(
         try:
             story = b"Harbour reopens\n\nThe harbour in Gdansk reopened on Monday."
             assert worker.call("POST", "/ingest", story, timeout=60) == 202
-            localkafka.stop(broker)
+            broker.stop(broker)
             started = time.monotonic()
             assert worker.call("POST", "/ingest", story, timeout=90) == 503
             assert time.monotonic() - started < 60

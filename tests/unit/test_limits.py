@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import orjson
 import pytest
 
-from agents.auth import bearer_allows
+from agents.web.auth import bearer_allows
 from pipeline.chain import DeadLetter, clean_step, stage_failure
 from pipeline.config import ConfigError, Settings
 from pipeline.formats import MAX_STORIES_PER_DOCUMENT, split_document

@@ -1,0 +1,1 @@
+"""What the worker tells its operators: Prometheus metrics and JSON logs."""

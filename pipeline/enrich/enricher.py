@@ -1,0 +1,398 @@
+"""The enrich stage: people, organisations, places and who said what.
+
+spaCy finds entity mentions paragraph by paragraph (paragraphs are cached by their text, so a
+new version of a story only sends its changed paragraphs through the model), reading text
+set in capitals as a cased copy (``pipeline.casing``) and the headline where the body does
+not open with it; the newsroom dictionary is matched first and wins over the model, company
+designators ("… Holdings Plc") next; rows of results (``pipeline.results``) are read by
+their own evidence. Then mentions are made canonical (possessives and leading articles
+dropped, "Moore" merged into "Richard Moore", "Wagner" into "the Wagner Group", "Sheffield"
+into the "Sheffield Wednesday" it is part of), typed by the evidence of all mentions and by
+the gazetteer (a country is a place whatever the model said), linked where a link is
+unambiguous, and ranked by salience.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
+
+from pipeline.casing import dateline_place, is_shouting
+from pipeline.enrich.mentions import (
+    ACRONYM,
+    COLUMN_VOTES,
+    INITIALS,
+    LABELS,
+    LOWERCASE_WORD,
+    OF_PLACE,
+    Mention,
+    MentionGroup,
+    RowName,
+    attributed_quotes,
+    common_word,
+    extend_to_longer_names,
+    find_repeats,
+    fold,
+    head_type,
+    initials,
+    model_texts,
+    trim,
+)
+from pipeline.enrich.model import (
+    ENRICHED_LANGUAGES,
+    PARAGRAPH_SEPARATOR,
+    ParagraphCache,
+    Recogniser,
+    detect_language,
+)
+from pipeline.gazetteer import (
+    Gazetteer,
+    designated_organisations,
+)
+from pipeline.names import given_names
+from pipeline.records import Article, Enrichment, Entity
+from pipeline.results import is_results_row, row_names
+
+
+class Enricher:
+    """Enrichment of batches of articles; one per process (the model is loaded once)."""
+
+    def __init__(
+        self, recognise: Recogniser, gazetteer: Gazetteer, model: str, cache_size: int = 50_000
+    ) -> None:
+        self.recognise, self.gazetteer, self.model = recognise, gazetteer, model
+        self.cache = ParagraphCache(cache_size)
+
+    def enrich(self, article: Article) -> Enrichment:
+        return self.enrich_many([article])[0]
+
+    def enrich_many(self, articles: list[Article]) -> list[Enrichment]:
+        """One model pass over every paragraph of the batch that is not cached yet."""
+        languages = [detect_language(article) for article in articles]
+        texts = [
+            model_texts(article, self.gazetteer.country_code)
+            if language in ENRICHED_LANGUAGES
+            else {}
+            for article, language in zip(articles, languages, strict=True)
+        ]
+        todo = list(
+            dict.fromkeys(
+                text
+                for article_texts in texts
+                for text in article_texts.values()
+                if self.cache.get(text) is None
+            )
+        )
+        if todo:
+            for text, spans in zip(todo, self.recognise(todo), strict=True):
+                self.cache.put(text, spans)
+        return [
+            self._enrich(article, article_texts)
+            if language in ENRICHED_LANGUAGES
+            else Enrichment(language=language, status="skipped")
+            for article, language, article_texts in zip(articles, languages, texts, strict=True)
+        ]
+
+    def _spans(self, text: str) -> list[tuple[int, int, str]]:
+        spans = self.cache.get(text)
+        if spans is None:  # evicted meanwhile by a huge batch
+            spans = self.recognise([text])[0]
+            self.cache.put(text, spans)
+        return spans
+
+    def _enrich(self, article: Article, texts: dict[str, str]) -> Enrichment:
+        mentions = self._headline_mentions(article.headline, texts)
+        rows: list[list[RowName]] = [[]]
+        offset = 0
+        for paragraph in article.paragraphs:
+            spans = self._spans(texts[paragraph])
+            if is_results_row(paragraph):
+                runs = row_names(paragraph)
+                rows[-1] += [
+                    RowName.of(run, len(runs), paragraph, texts[paragraph], offset, spans)
+                    for run in runs
+                ]
+            else:
+                if place := dateline_place(paragraph):  # the agency's dateline names a place
+                    start, end = place
+                    spans = [(start, end, "GPE")] + [
+                        span for span in spans if span[1] <= start or end <= span[0]
+                    ]
+                mentions += self._mentions(paragraph, spans, offset)
+                if rows[-1]:
+                    rows.append([])
+            offset += len(paragraph) + len(PARAGRAPH_SEPARATOR)
+        for table in rows:
+            mentions += self._table_mentions(table)
+        lowercase = set(LOWERCASE_WORD.findall(article.body))
+        groups = [g for g in self._group(mentions) if not common_word(g, lowercase)]
+        groups = extend_to_longer_names(article.body, groups)
+        find_repeats(article.body, groups)
+        entities = self._entities(groups, article)
+        return Enrichment(
+            entities=entities,
+            quotes=attributed_quotes(article, groups),
+            language="en",
+            status="enriched",
+            model=self.model,
+        )
+
+    def _headline_mentions(self, headline: str, texts: dict[str, str]) -> list[Mention]:
+        """The names of a headline the body does not open with (offsets: the headline's);
+        of a headline in capitals only the places, the cased copy being a guess."""
+        if headline not in texts:
+            return []
+        cased = texts[headline]
+        found = self._mentions(cased, self._spans(cased), 0)
+        if is_shouting(headline):
+            found = [m for m in found if self.gazetteer.is_place(m.text)]
+        return [replace(m, in_headline=True) for m in found]
+
+    def _table_mentions(self, table: list[RowName]) -> list[Mention]:
+        """The names of a table's rows, typed by the evidence each has. Sure evidence: a
+        country is a place; a head word ("Leeds United") or initials ("M. Atherton") say
+        it. Then, less sure: what the model read inside the run; a place inside it makes it
+        a team ("Bayern Munich", "Leicester"); a given name opening it a person ("Mehmet
+        Scholl"). A column is one kind of name: where two thirds of a column's runs (two or
+        more) agree, the less sure and the unknown take their type; a run still unknown
+        is a team. A run is a name where the model saw one in it or it holds a place, or in
+        a table where half the runs are (the "Shr", "Net" of a results table are none)."""
+        seen = [
+            (row, *self._row_name_type(row), row.model_saw_name or self._holds_place(row.cased))
+            for row in table
+        ]
+        named_table = 2 * sum(named for *_, named in seen) >= len(seen)
+        columns: dict[tuple[int, int], Counter[str]] = {}
+        for row, kind, _, _ in seen:
+            if kind in ("person", "organisation"):
+                columns.setdefault(row.column, Counter())[kind] += 1
+        mentions = []
+        for row, kind, sure, named in seen:
+            if not (named or named_table):
+                continue
+            if not sure and (column := columns.get(row.column)):
+                majority, votes = column.most_common(1)[0]
+                if votes >= COLUMN_VOTES and 3 * votes >= 2 * column.total():
+                    kind = majority
+            mentions.append(Mention(row.text, row.start, row.end, kind or "organisation"))
+        return mentions
+
+    def _row_name_type(self, row: RowName) -> tuple[str | None, bool]:
+        """The type a results row's name has by its own evidence, and whether it is sure."""
+        words = row.cased.split()
+        if self.gazetteer.country_code(row.cased):
+            return "place", True
+        if head := head_type(row.cased):
+            return head, True
+        if INITIALS.match(row.text):
+            return "person", True
+        if row.model_types & {"person", "organisation"}:
+            return ("person" if "person" in row.model_types else "organisation"), False
+        if row.model_types - {"place"}:  # "P-38 Lightning": what the model read, no team
+            return sorted(row.model_types - {"place"})[0], True
+        if self._holds_place(row.cased, countries_only=True):  # "West Germany"
+            return "place", False
+        if self._holds_place(row.cased):
+            return "organisation", False
+        if 2 <= len(words) <= 3 and words[0] in given_names():
+            return "person", False
+        return None, False
+
+    def _holds_place(self, name: str, countries_only: bool = False) -> bool:
+        """Whether some words of the name name a place (a country, if ``countries_only``)."""
+        words = name.split()
+        known = self.gazetteer.country_code if countries_only else self.gazetteer.is_place
+        return any(
+            known(" ".join(words[i:j]))
+            for i in range(len(words))
+            for j in range(i + 1, len(words) + 1)
+        )
+
+    def _mentions(
+        self, paragraph: str, spans: Iterable[tuple[int, int, str]], offset: int
+    ) -> list[Mention]:
+        known = self.gazetteer.known_mentions(paragraph)
+        taken = [(start, end) for start, end, _ in known]
+        found = [
+            Mention(paragraph[s:e], offset + s, offset + e, entity.type, entity)
+            for s, e, entity in known
+        ]
+        for start, end in designated_organisations(paragraph):
+            covering = [
+                (s, e) for s, e, label in spans if s <= start and end <= e and label == "ORG"
+            ]
+            if covering:
+                start, end = covering[0]  # the model's longer name: "Bank of America Corp"
+            if any(start < e and s < end for s, e in taken):
+                continue
+            taken.append((start, end))
+            if (mention := trim(paragraph, start, end, offset, "organisation")) is not None:
+                found.append(replace(mention, type="organisation"))
+        for start, end, label in spans:
+            kind = LABELS.get(label)
+            if kind is None or any(start < e and s < end for s, e in taken):
+                continue
+            mention = trim(paragraph, start, end, offset, kind)
+            if mention is not None:
+                found += self._split_of_country(mention)
+        return found
+
+    def _split_of_country(self, mention: Mention) -> list[Mention]:
+        """ "National Transportation Safety Committee of Indonesia": an organisation and a
+        place, as an editor would tag them."""
+        match = OF_PLACE.match(mention.text)
+        if mention.type != "organisation" or match is None:
+            return [mention]
+        if not self.gazetteer.country_code(match["place"]):
+            return [mention]
+        place_start = mention.start + match.start("place")
+        return [
+            Mention(match["org"], mention.start, mention.start + len(match["org"]), "organisation"),
+            Mention(match["place"], place_start, mention.end, "place"),
+        ]
+
+    def _group(self, mentions: list[Mention]) -> list[MentionGroup]:
+        """Mentions of one entity together, short names folded into the long ones, and the
+        forms of one nationality ("Russian", "Russians") into one."""
+        groups: dict[str, MentionGroup] = {}
+        for mention in sorted(mentions, key=lambda m: -len(m.text.split())):
+            name = mention.known.name if mention.known else mention.text
+            key = fold(name)  # "NEW YORK" of a table in capitals is "New York"
+            if mention.type == "nationality" and (code := self.gazetteer.nationality(name)):
+                key = f"nationality:{code}"
+            group = groups.get(key) or self._longer_name(groups, mention)
+            if group is None:
+                group = groups[key] = MentionGroup(name, known=mention.known)
+            group.mentions.append(mention)
+        for key, group in groups.items():
+            forms = Counter(m.text for m in group.mentions)
+            cased = Counter(m.text for m in group.in_body if not m.text.isupper())
+            if key.startswith("nationality:"):
+                group.name = forms.most_common(1)[0][0]
+            elif group.known is None and group.name.isupper() and cased:
+                group.name = cased.most_common(1)[0][0]
+        return self._merge_countries(list(groups.values()))
+
+    @staticmethod
+    def _longer_name(groups: dict[str, MentionGroup], mention: Mention) -> MentionGroup | None:
+        """The one longer name this mention shortens: a person's last name ("Moore", also
+        where the model took it for something else), or the first words of an organisation
+        ("Wagner" of "Wagner Group"), or its initials ("NBA" of "National Basketball
+        Association"). Places are left alone: "Prague" is not the "Prague Spring", nor
+        "New York" the "New York Times"."""
+        words = [fold(w) for w in mention.text.split()]
+        if mention.type == "nationality":
+            return None
+        matches = []
+        if len(words) == 1:
+            matches = [
+                g
+                for g in groups.values()
+                if g.types["person"]
+                and len(g.name.split()) > 1
+                and words[0] == fold(g.name.split()[-1])
+            ]
+        if not matches and mention.type == "organisation":
+            matches = [
+                g
+                for g in groups.values()
+                if g.types["organisation"]
+                and len(g.name.split()) > len(words)
+                and [fold(w) for w in g.name.split()[: len(words)]] == words
+            ]
+        if not matches and ACRONYM.fullmatch(mention.text):
+            matches = [g for g in groups.values() if initials(g.name) == mention.text]
+        return matches[0] if len(matches) == 1 else None
+
+    def _type(self, group: MentionGroup) -> str:
+        """Known entities keep their type, countries are places, a name's head word
+        ("… Plc", "… River") types it; otherwise the full name's own mentions decide
+        ("Brudzinski" tagged ORG is still Joachim Brudziński, a person), then the majority."""
+        if group.known:
+            return group.known.type
+        if group.types.keys() & {"place", "organisation", "nationality"} and (
+            self.gazetteer.country_code(group.name)
+        ):
+            return "place"
+        named = group.types.keys() & {"person", "organisation", "place"}
+        if named and (head := head_type(group.name)):
+            return head
+        full = Counter(m.type for m in group.mentions if m.text == group.name)
+        return (full or group.types).most_common(1)[0][0]
+
+    def _merge_countries(self, groups: list[MentionGroup]) -> list[MentionGroup]:
+        """ "US" and "United States": one place, named by its longest form."""
+        by_code: dict[str, MentionGroup] = {}
+        merged = []
+        for group in groups:
+            code = self.gazetteer.country_code(group.name) if self._type(group) == "place" else None
+            if code is None:
+                merged.append(group)
+            elif code in by_code:
+                kept = by_code[code]
+                kept.mentions += group.mentions
+                if len(group.name) > len(kept.name):
+                    kept.name = group.name
+            else:
+                by_code[code] = group
+                merged.append(group)
+        return merged
+
+    def _entities(self, groups: list[MentionGroup], article: Article) -> list[Entity]:
+        typed = [(group, self._type(group)) for group in groups]
+        countries = {
+            code
+            for group, kind in typed
+            if kind == "place" and (code := self.gazetteer.country_code(group.name))
+        }
+        body_length = max(1, len(article.body))
+        most = max((len(g.mentions) for g in groups), default=1)
+        entities = []
+        for group, kind in typed:
+            # A name only in the headline counts as one at the very start.
+            first = min((m.start for m in group.in_body), default=0)
+            in_headline = group.name in article.headline or any(
+                m.text in article.headline for m in group.mentions
+            )
+            salience = 0.6 * len(group.mentions) / most + 0.4 * (1 - first / body_length)
+            salience = min(1.0, salience + (0.1 if in_headline else 0.0))
+            mentions = [
+                {"text": m.text, "start": m.start, "end": m.end}
+                for m in sorted(group.in_body, key=lambda m: m.start)
+            ]
+            entities.append(
+                Entity(
+                    name=group.name,
+                    type=kind,
+                    mentions=mentions,
+                    salience=round(salience, 3),
+                    links=self._links(group, kind, countries),
+                )
+            )
+        return sorted(entities, key=lambda e: (-e.salience, e.name))
+
+    def _links(self, group: MentionGroup, kind: str, countries: set[str]) -> dict[str, Any] | None:
+        links: dict[str, Any] = {}
+        if group.known and group.known.uri:
+            links["uri"] = group.known.uri
+        if kind == "nationality" and (code := self.gazetteer.nationality(group.name)):
+            links["iso3166"] = code
+        elif kind == "place":
+            if code := self.gazetteer.country_code(group.name):
+                links["iso3166"] = code
+                if (geonames := self.gazetteer.country_geonames_id(code[:2])) and "-" not in code:
+                    links["geonamesId"] = geonames
+            elif cities := self.gazetteer.cities(group.name, countries):
+                if len(cities) == 1:  # several cities of that name: no link, not a guess
+                    city = cities[0]
+                    links.update(
+                        iso3166=city["countrycode"],
+                        geonamesId=int(city["geonameid"]),
+                        lat=float(city["latitude"]),
+                        lon=float(city["longitude"]),
+                    )
+            elif code := self.gazetteer.subdivision_code(group.name):
+                links["iso3166"] = code
+        return links or None
