@@ -24,6 +24,7 @@ from agents.kafka.security import faust_credentials
 from agents.kafka.topics import TopicNames, Topics, declare_topics
 from agents.observe.logs import never_fatal
 from agents.observe.metrics import Metrics
+from agents.push.runner import Pushes
 from agents.stages.clean import register_clean
 from agents.stages.cleaners import Cleaners
 from agents.stages.dedup import register_dedup
@@ -31,13 +32,14 @@ from agents.stages.embargo import embargo_holds
 from agents.stages.lanes import FastLane
 from agents.stages.outcomes import refused_records
 from agents.stages.publish import register_publish
-from agents.stages.subscriptions import register_subscriptions
+from agents.stages.subscriptions import SavedSubscriptions, register_subscriptions
 from agents.stages.trends import Trends
 from agents.stages.triage import Triage
 from agents.web.dashboard import Sampler, register_dashboard
-from agents.web.subscriptions import register_subscription_views
+from agents.web.subscriptions import register_pull_view, register_subscription_views
 from agents.web.views import register_views
 from pipeline.config import Settings
+from pipeline.delivery.push import PushTarget
 from pipeline.enrich import enrichment_for
 from pipeline.limits import MAX_ORIGINAL_BYTES
 
@@ -192,6 +194,9 @@ def register_stages(
         app, settings, metrics, outbox, app.idempotent_producer.track, holds
     )
     register_subscription_views(app, settings, saved)
+    register_pull_view(app, settings, saved)
+    pushes = Pushes(settings, metrics, lambda: push_targets(saved))
+    app.task(pushes.run)
     fast_lane = FastLane()
     register_clean(app, topics, outbox, metrics, app.cleaners, fast_lane)
     register_dedup(app, topics, outbox, metrics, settings.dedup_config(), fast_lane)
@@ -214,3 +219,8 @@ def register_feeds(app: faust.App, settings: Settings, send: Send, metrics: Metr
 
         app.task(run_feeds)
     return feeds
+
+
+def push_targets(saved: SavedSubscriptions) -> dict[str, PushTarget]:
+    """The push target of every saved subscription that has one."""
+    return {s.name: s.push for s in saved.saved() if s.push is not None}

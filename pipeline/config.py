@@ -87,6 +87,9 @@ class Settings:
     """A JSON or YAML file of saved subscriptions loaded when the worker starts."""
     api_token: str = ""
     """When set, ``POST /ingest`` and the subscription API require ``Bearer <token>``."""
+    push_allow_hosts: str = ""
+    """Hosts (names or CIDRs, comma-separated) a push may reach over plain http or on an
+    address of this machine or a private network."""
     allow_open_api: bool = False
     """Let a worker without ``api_token`` listen beyond loopback (its write endpoints open)."""
     feeds_file: str = ""
@@ -110,6 +113,10 @@ class Settings:
     @property
     def uses_local_broker(self) -> bool:
         return not self.kafka_bootstrap
+
+    @property
+    def push_hosts(self) -> frozenset[str]:
+        return frozenset(h.strip().lower() for h in self.push_allow_hosts.split(",") if h.strip())
 
     @property
     def max_body_bytes(self) -> int:

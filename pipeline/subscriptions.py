@@ -27,11 +27,12 @@ from datetime import datetime
 from typing import Any
 
 from pipeline.control import RECALLS
+from pipeline.delivery.push import PushRefused, PushTarget, check_push
 
 LIST_FIELDS = ("entities", "entityTypes", "places", "sources", "languages", "keywords")
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 """A subscription's name, matched whole: it becomes a topic name and a metric label."""
-SUBSCRIPTION_FIELDS = frozenset({"name", "filter", "public"})
+SUBSCRIPTION_FIELDS = frozenset({"name", "filter", "public", "push"})
 
 
 def is_subscription_name(name: str) -> bool:
@@ -50,23 +51,34 @@ class Subscription:
     name: str
     filter: dict[str, Any]
     public: bool = False
+    push: PushTarget | None = None
+    """Where its records are POSTed besides its topic (``agents.push``)."""
 
     def to_dict(self) -> dict[str, Any]:
+        """What the API shows: the push target without its secret."""
         return {
             "name": self.name,
             "filter": self.filter,
             **({"public": True} if self.public else {}),
+            **({"push": self.push.shown()} if self.push else {}),
         }
 
     def stored(self) -> dict[str, Any]:
         """What the subscriptions table keeps: the filter, with the options if any are set
         (a plain filter is what subscriptions saved before options existed look like)."""
-        return {"filter": self.filter, "public": True} if self.public else self.filter
+        if not (self.public or self.push):
+            return self.filter
+        options: dict[str, Any] = {"public": True} if self.public else {}
+        if self.push:
+            options["push"] = self.push.stored()
+        return {"filter": self.filter, **options}
 
     @classmethod
     def from_stored(cls, name: str, value: dict[str, Any]) -> Subscription:
         if isinstance(value.get("filter"), dict):
-            return cls(name, value["filter"], bool(value.get("public")))
+            push = value.get("push")
+            target = PushTarget(**push) if isinstance(push, dict) else None
+            return cls(name, value["filter"], bool(value.get("public")), target)
         return cls(name, value)
 
 
@@ -123,7 +135,9 @@ def check_filter(value: Any) -> dict[str, Any]:
     return checked
 
 
-def check_subscription(value: Any) -> Subscription:
+def check_subscription(value: Any, push_hosts: frozenset[str] = frozenset()) -> Subscription:
+    """A subscription as given to the API or in the file, checked (``push_hosts``: the hosts
+    a push may go to over plain http or on an internal address)."""
     if not isinstance(value, dict) or not isinstance(value.get("name"), str):
         raise FilterError('a subscription is {"name": ..., "filter": {...}}')
     if unknown := set(value) - SUBSCRIPTION_FIELDS:
@@ -133,7 +147,11 @@ def check_subscription(value: Any) -> Subscription:
     public = value.get("public", False)
     if not isinstance(public, bool):
         raise FilterError("public is true or false")
-    return Subscription(value["name"], check_filter(value.get("filter", {})), public)
+    try:
+        push = check_push(value["push"], push_hosts) if "push" in value else None
+    except PushRefused as refused:
+        raise FilterError(str(refused)) from None
+    return Subscription(value["name"], check_filter(value.get("filter", {})), public, push)
 
 
 def parse_filter(text: str) -> dict[str, Any]:

@@ -28,6 +28,8 @@ def exported_sample_names() -> set[str]:
     metrics.rejections.labels(metrics.worker, "clean", "no-text").inc()
     metrics.table_entries.labels(metrics.worker, "dedup-stories").set(1)
     metrics.subscriptions.labels(metrics.worker).set(1)
+    metrics.push_deliveries.labels(metrics.worker, "desk", "delivered").inc()
+    metrics.push_oldest_undelivered.labels(metrics.worker, "desk").set(2)
     metrics.watch_consumer(lambda: {("wire.raw", 0): 4})
     feed = {"name": "afp", "itemsTotal": 3, "errorsTotal": 1, "itemsLastHour": 2}
     metrics.watch_feeds(lambda: [feed | {"state": "quiet", "lastItemAt": 1.0e9}])

@@ -50,6 +50,7 @@ class TopicNames:
     rejected: str
     subscription_commands: str
     trends: str
+    push_failures: str
 
     @classmethod
     def for_settings(cls, settings: Settings) -> TopicNames:
@@ -68,6 +69,7 @@ class TopicNames:
             rejected=f"{prefix}wire.rejected",
             subscription_commands=f"{prefix}newswire.internal.subscriptions",
             trends=f"{prefix}newswire.internal.trends",
+            push_failures=f"{prefix}newswire.push.failures",
         )
 
     def all(self) -> list[str]:
@@ -119,6 +121,7 @@ def topic_specs(settings: Settings) -> dict[str, TopicSpec]:
         names.rejected: (n, month),
         names.subscription_commands: (1, {"cleanup.policy": "compact"}),
         names.trends: (TRENDS_PARTITIONS, {"retention.ms": str(DAY_MS // 12)}),
+        names.push_failures: (n, month),
     }
 
 

@@ -94,6 +94,18 @@ class Metrics:
             labels,
             registry=self.registry,
         )
+        self.push_deliveries = Counter(
+            "newswire_push_deliveries",
+            "Push deliveries by subscription and outcome (delivered, retried, failed).",
+            [*labels, "subscription", "outcome"],
+            registry=self.registry,
+        )
+        self.push_oldest_undelivered = Gauge(
+            "newswire_push_oldest_undelivered_seconds",
+            "Age of the oldest record a push subscription has not delivered yet (0: none).",
+            [*labels, "subscription"],
+            registry=self.registry,
+        )
         info = Gauge(
             "newswire_worker_info",
             "The worker's version (always 1).",

@@ -65,14 +65,16 @@ class Router:
     ]
 
 
-def load_subscriptions_file(path: Path) -> list[Subscription]:
+def load_subscriptions_file(
+    path: Path, push_hosts: frozenset[str] = frozenset()
+) -> list[Subscription]:
     """Subscriptions from a JSON or YAML file: ``{"subscriptions": [{name, filter}, ...]}``."""
     text = path.read_text()
     data = yaml.safe_load(text) if path.suffix in (".yml", ".yaml") else orjson.loads(text)
     entries = data.get("subscriptions") if isinstance(data, dict) else None
     if not isinstance(entries, list):
         raise FilterError(f"{path}: expected an object with a 'subscriptions' list")
-    return [check_subscription(entry) for entry in entries]
+    return [check_subscription(entry, push_hosts) for entry in entries]
 
 
 class SavedSubscriptions:
@@ -157,7 +159,8 @@ def register_subscriptions(
 
     async def load_configured() -> None:
         if settings.subscriptions_file:
-            for subscription in load_subscriptions_file(Path(settings.subscriptions_file)):
+            path = Path(settings.subscriptions_file)
+            for subscription in load_subscriptions_file(path, settings.push_hosts):
                 await saved.command(subscription.name, subscription)
 
     app.task(load_configured)

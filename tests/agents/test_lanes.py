@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from faust.types import EventT
 
-from agents import lanes
 from agents.kafka.topics import Lane
+from agents.stages import lanes
 from agents.stages.lanes import FastLane
 
 

@@ -110,8 +110,34 @@ def test_not_ready_until_the_broker_answers(
         worker.stop()
 
 
+def run_worker(settings: Settings) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "agents.cli", "worker"],
+        cwd=ROOT,
+        env=environment(settings),
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+
+
 def test_a_worker_gives_up_after_the_configured_wait(tmp_path: Path) -> None:
-    """Listening beyond loopback without an API token, it also warns about that first."""
+    settings = Settings.load(
+        {},
+        kafka_bootstrap=f"127.0.0.1:{free_port()}",
+        broker_wait_seconds=0,
+        home=tmp_path,
+        web_port=free_port(),
+    )
+    result = run_worker(settings)
+    assert result.returncode == 1
+    last = result.stderr.decode().strip().splitlines()[-1]
+    assert last.startswith("newswire: no Kafka broker answers at")
+    assert b"Traceback" not in result.stderr
+
+
+def test_a_worker_refuses_open_write_endpoints_beyond_loopback(tmp_path: Path) -> None:
+    """Without a token it does not listen on 0.0.0.0, unless the operator says so."""
     settings = Settings.load(
         {},
         kafka_bootstrap=f"127.0.0.1:{free_port()}",
@@ -120,20 +146,12 @@ def test_a_worker_gives_up_after_the_configured_wait(tmp_path: Path) -> None:
         web_host="0.0.0.0",
         web_port=free_port(),
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "agents.cli", "worker"],
-        cwd=ROOT,
-        env=environment(settings),
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 1
-    assert (
-        result.stderr.decode()
-        .strip()
-        .splitlines()[-1]
-        .startswith("newswire: no Kafka broker answers at")
-    )
-    assert b"Traceback" not in result.stderr
-    assert b"without NEWSWIRE_API_TOKEN" in result.stderr
+    refused = run_worker(settings)
+    assert refused.returncode == 1
+    assert refused.stderr.decode().strip().splitlines() == [
+        "newswire: refusing to listen on 0.0.0.0 with open write endpoints: set "
+        "NEWSWIRE_API_TOKEN (or NEWSWIRE_ALLOW_OPEN_API=1 to mean it)"
+    ]
+    meant = run_worker(replace(settings, allow_open_api=True))
+    last = meant.stderr.decode().strip().splitlines()[-1]
+    assert last.startswith("newswire: no Kafka broker answers at")

@@ -15,9 +15,10 @@ BELOW = {
     "agents.kafka": {"agents.observe", "pipeline"},
     "agents.stages": {"agents.kafka", "agents.observe", "pipeline"},
     "agents.feeds": {"agents.kafka", "agents.observe", "pipeline"},
+    "agents.push": {"agents.kafka", "agents.observe", "pipeline"},
     "agents.web": {"agents.feeds", "agents.stages", "agents.kafka", "agents.observe", "pipeline"},
 }
-BELOW["agents.app"] = {"agents.web", *BELOW["agents.web"]}
+BELOW["agents.app"] = {"agents.web", "agents.push", *BELOW["agents.web"]}
 BELOW["agents.cli"] = {"agents.app", *BELOW["agents.app"]}
 
 
