@@ -31,7 +31,7 @@ from agents.stages.dedup import register_dedup
 from agents.stages.embargo import embargo_holds
 from agents.stages.lanes import FastLane
 from agents.stages.outcomes import refused_records
-from agents.stages.publish import register_publish
+from agents.stages.publish import Publisher, register_publish
 from agents.stages.subscriptions import SavedSubscriptions, register_subscriptions
 from agents.stages.trends import Trends
 from agents.stages.triage import Triage
@@ -201,7 +201,8 @@ def register_stages(
     register_clean(app, topics, outbox, metrics, app.cleaners, fast_lane)
     register_dedup(app, topics, outbox, metrics, settings.dedup_config(), fast_lane)
     enrich = enrichment_for(settings)
-    register_publish(app, settings, topics, outbox, metrics, enrich, router, trends, fast_lane)
+    publisher = Publisher(app, settings, topics, outbox, metrics, enrich, router, trends)
+    register_publish(app, settings, publisher, fast_lane)
     urgent_raw = topics.urgent.raw.get_topic_name()
     triage = Triage(settings, topics.raw.get_topic_name(), urgent_raw, metrics, fast_lane)
     app.task(triage.run)

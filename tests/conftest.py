@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 SEED = SHARED / "seeds" / "000_281d7284fbb2fff2.txt"
 SEED_HEADLINE = "Britain's spy chief calls on Russians working for Putin regime to defect"
-SAMPLES = ROOT / "agents" / "samples"
+SAMPLES = ROOT / "agents" / "cli" / "samples"
 
 
 def shared_path(relative: str) -> Path:

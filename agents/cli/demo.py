@@ -27,7 +27,7 @@ from pipeline.ingest import InputFailure, read_inputs
 from pipeline.records import RawItem
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
-SHARED_SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+SHARED_SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 DEMO_PREFIX = "demo-"
 READY_TIMEOUT_S = 120.0
 OUTCOME_TIMEOUT_S = 120.0

@@ -54,19 +54,11 @@ class Outgoing:
 
 
 def register_publish(
-    app: faust.App,
-    settings: Settings,
-    topics: Topics,
-    outbox: Outbox,
-    metrics: Metrics,
-    enrich: EnrichMany,
-    router: Router,
-    trends: Trends,
-    fast_lane: FastLane,
+    app: faust.App, settings: Settings, publisher: Publisher, fast_lane: FastLane
 ) -> None:
     """The publish agent of each lane, and the read-back of the published stories at every
     assignment."""
-    publisher = Publisher(app, settings, topics, outbox, metrics, enrich, router, trends)
+    topics, outbox, metrics = publisher.topics, publisher.outbox, publisher.metrics
     unique_name = topics.routine.unique.get_topic_name()
     structured_name = topics.structured.get_topic_name()
 

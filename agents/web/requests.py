@@ -3,13 +3,15 @@ body that cannot be decoded (a broken gzip stream, say) is the client's error, n
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMessage
 from aiohttp.web_protocol import RequestPayloadError
 
 
 class BadBody(Exception):
-    """A body refused before use: ``status`` (400 or 413) and the one-line reason."""
+    """A body refused before use: ``status`` (400, 408 or 413) and the one-line reason."""
 
     def __init__(self, status: int, reason: str) -> None:
         super().__init__(reason)
@@ -19,13 +21,19 @@ class BadBody(Exception):
         return {"error": self.reason}
 
 
-async def read_body(request: web.Request, limit: int) -> bytes:
-    """The whole body, at most ``limit`` bytes as it expands."""
+BODY_READ_S = 30.0
+"""How long a client may take to send its body: a slow sender holds a connection no longer."""
+
+
+async def read_body(request: web.Request, limit: int, within_s: float = BODY_READ_S) -> bytes:
+    """The whole body, at most ``limit`` bytes as it expands, within ``within_s`` seconds."""
     declared = request.content_length
     if declared is not None and declared > limit:
         raise BadBody(413, f"the body is {declared} bytes, over the limit of {limit}")
     try:
-        return await request.read()
+        return await asyncio.wait_for(request.read(), within_s)
+    except TimeoutError:
+        raise BadBody(408, f"the body did not arrive within {within_s:.0f} s") from None
     except web.HTTPRequestEntityTooLarge:
         raise BadBody(413, f"the body is over the limit of {limit} bytes") from None
     except BadHttpMessage as error:

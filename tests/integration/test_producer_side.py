@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from agents.kafka import broker
 from pipeline.config import Settings
 from tests.conftest import run_newswire
 from tests.integration.conftest import environment, isolated, own_broker, start_worker
@@ -19,13 +20,13 @@ pytestmark = pytest.mark.kafka
 def test_no_success_is_reported_for_what_the_broker_did_not_take(
     kafka: Settings, tmp_path: Path
 ) -> None:
-    with own_broker(kafka, tmp_path / "broker") as broker:
-        settings = replace(isolated(broker), home=tmp_path / "worker", enrich=False)
+    with own_broker(kafka, tmp_path / "broker") as own:
+        settings = replace(isolated(own), home=tmp_path / "worker", enrich=False)
         worker = start_worker(settings, tmp_path / "worker.log")
         try:
             story = b"Harbour reopens\n\nThe harbour in Gdansk reopened on Monday."
             assert worker.call("POST", "/ingest", story, timeout=60) == 202
-            broker.stop(broker)
+            broker.stop(own)
             started = time.monotonic()
             assert worker.call("POST", "/ingest", story, timeout=90) == 503
             assert time.monotonic() - started < 60
