@@ -27,11 +27,13 @@ from pipeline.dedup import (
 )
 from pipeline.enrich import EnrichMany, no_enrichment
 from pipeline.evidence import lead_figures, lead_names, opening
+from pipeline.limits import MAX_ORIGINAL_BYTES
 from pipeline.publish import build_story, check_story
 from pipeline.records import (
     Article,
     Enrichment,
     RawItem,
+    ReasonCode,
     Rejected,
     Stage,
     check_received,
@@ -206,22 +208,25 @@ def _items_in(value: Any) -> list[dict[str, Any]]:
 
 def stage_failure(stage: Stage, data: bytes | None, error: BaseException) -> DeadLetter:
     """The dead letter of a record whose stage failed in a way no rule foresaw: a bug must
-    cost one item its publication, never stop the wire for every item behind it. It carries
-    the raw item where the record holds one (a later stage's hand-over), else the bytes."""
-    item_id = item_id_for(data)
-    reason = f"unexpected {type(error).__name__}: {error}"[:500]
-    return DeadLetter(
-        item_id,
-        dead_letter(item_id, Rejected(stage, reason, "unexpected"), raw_bytes_in(data)),
-    )
+    cost one item its publication, never stop the wire for every item behind it."""
+    reason = f"unexpected {type(error).__name__}: {error}"
+    return record_letter(stage, data, reason, "unexpected", MAX_ORIGINAL_BYTES)
 
 
 def unsendable(stage: Stage, data: bytes | None, error: BaseException, limit: int) -> DeadLetter:
     """The dead letter of an item whose record the broker refused for good (too large, say),
     carrying at most ``limit`` bytes of its raw item."""
+    reason = f"the broker refused the record: {type(error).__name__}: {error}"
+    return record_letter(stage, data, reason, "unsendable", limit)
+
+
+def record_letter(
+    stage: Stage, data: bytes | None, reason: str, code: ReasonCode, limit: int
+) -> DeadLetter:
+    """The dead letter of a stage's record, named by the item it holds and carrying the raw
+    item where the record holds one (a later stage's hand-over), else the bytes."""
     item_id = item_id_for(data)
-    reason = f"the broker refused the record: {type(error).__name__}: {error}"[:500]
-    rejected = Rejected(stage, reason, "unsendable")
+    rejected = Rejected(stage, reason[:500], code)
     return DeadLetter(item_id, dead_letter(item_id, rejected, raw_bytes_in(data), limit))
 
 
