@@ -10,6 +10,7 @@ import logging.config
 import sys
 import time
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ from pipeline.dedup import DedupIndex
 from pipeline.enrich import enrichment_for
 from pipeline.feeds import FeedError, load_feeds
 from pipeline.ingest import InputError, InputFailure, read_inputs
-from pipeline.records import FORMATS, RawItem
+from pipeline.records import FORMATS, RawItem, parse_rfc3339, utc_now
 from pipeline.subscriptions import FilterError, Subscription, SubscriptionIndex, parse_filter
 
 
@@ -241,6 +242,30 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_subscriptions(args: argparse.Namespace) -> int:
+    from agents.push.resend import push_target_of, resend
+
+    settings = _settings(args)
+    since = _moment(args.since)
+    target = asyncio.run(push_target_of(settings, args.name))
+    if target is None:
+        raise CommandError(f"no saved subscription {args.name!r} with a push target")
+    count = asyncio.run(resend(settings, args.name, target, since))
+    print(f"resent {count} records of {args.name} from {since.isoformat()} to {target.url}")
+    return 0
+
+
+def _moment(text: str) -> datetime:
+    """An RFC 3339 time, or a time ago: ``90m``, ``6h``, ``2d``."""
+    units = {"m": 60, "h": 3600, "d": 86400}
+    if text[:-1].isdigit() and text[-1:] in units:
+        return utc_now() - timedelta(seconds=int(text[:-1]) * units[text[-1]])
+    try:
+        return parse_rfc3339(text)
+    except ValueError:
+        raise CommandError(f"--from {text!r} is neither an RFC 3339 time nor 90m, 6h, 2d") from None
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from agents.cli.demo import run_demo
 
@@ -321,6 +346,20 @@ def build_parser() -> argparse.ArgumentParser:
     process.add_argument("--skip-dedup", action="store_true")
     process.add_argument("--emit", choices=("stories", "all"), default="stories")
     process.set_defaults(handler=cmd_process)
+
+    subscriptions = commands.add_parser(
+        "subscriptions", parents=[common], help="deliver a push subscription's records again"
+    )
+    subscriptions.add_argument("action", choices=("resend",))
+    subscriptions.add_argument("name", metavar="NAME", help="the saved subscription")
+    subscriptions.add_argument(
+        "--from",
+        dest="since",
+        required=True,
+        metavar="TIME",
+        help="RFC 3339 time, or a time ago (90m, 6h, 2d)",
+    )
+    subscriptions.set_defaults(handler=cmd_subscriptions)
 
     demo = commands.add_parser(
         "demo", parents=[common], help="broker, worker and the samples: the main job"

@@ -140,7 +140,7 @@ async def read_topic(
 ) -> None:
     """Call ``emit`` with each record value of every partition of ``topic`` until it returns
     False, or until ``idle_timeout`` seconds pass without a record."""
-    consumer = await _start_consumer(settings, "earliest" if from_beginning else "latest")
+    consumer = await started_consumer(settings, "earliest" if from_beginning else "latest")
     try:
         if topic not in await consumer.topics():
             raise KafkaUnavailable(f"topic {topic} does not exist")
@@ -157,7 +157,7 @@ async def read_topic(
         await consumer.stop()
 
 
-async def _start_consumer(settings: Settings, offset_reset: str) -> AIOKafkaConsumer:
+async def started_consumer(settings: Settings, offset_reset: str) -> AIOKafkaConsumer:
     """A group-less consumer: it commits nothing and starts where ``offset_reset`` says."""
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     consumer = AIOKafkaConsumer(
@@ -198,7 +198,7 @@ async def send_and_collect(
         names.advisories: "advisory",
         names.rejected: "rejected",
     }
-    consumer = await _start_consumer(settings, "latest")
+    consumer = await started_consumer(settings, "latest")
     wanted = {item.id for item in items}
     outcomes: dict[str, Outcome] = {}
     try:

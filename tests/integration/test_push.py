@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -23,6 +25,7 @@ from pipeline.config import Settings
 from tests.conftest import raw_item
 from tests.integration.conftest import (
     WorkerProcess,
+    environment,
     free_port,
     isolated,
     start_worker,
@@ -119,9 +122,8 @@ def test_every_version_and_kill_is_pushed_signed_in_order_through_an_outage(
 
     wait_for(lambda: len(receiver.delivered()) == 4, timeout=120)
     delivered = receiver.delivered()
-    port_strike = [
-        (s["version"], s["pubStatus"]) for s in delivered if s["uri"] == delivered[0]["uri"]
-    ]
+    uri = next(s["uri"] for s in delivered if s["pubStatus"] == "canceled")  # the killed one
+    port_strike = [(s["version"], s["pubStatus"]) for s in delivered if s["uri"] == uri]
     assert port_strike == [("1", "usable"), ("2", "usable"), ("3", "canceled")]
     assert any(status == 503 for status, _, _ in receiver.requests)  # the outage was seen
     for _, headers, body in receiver.requests:
@@ -138,6 +140,28 @@ def test_every_version_and_kill_is_pushed_signed_in_order_through_an_outage(
 
     wait_for(lambda: len(failed()) == 1, timeout=60)
     assert failed()[0]["status"] == 400
+
+    # The receiver lost its data: `newswire subscriptions resend` delivers it all again,
+    # with the same keys, each story in order.
+    keys = [headers["Idempotency-Key"] for status, headers, _ in receiver.requests if status == 200]
+    before = len(receiver.requests)
+    resend = subprocess.run(
+        [sys.executable, "-m", "agents.cli", "subscriptions", "resend", name, "--from", "1h"],
+        env=environment(pushing.settings),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert resend.returncode == 0, resend.stderr
+    assert resend.stdout.startswith(f"resent 5 records of {name}")
+    again = receiver.requests[before:]
+    assert sorted(h["Idempotency-Key"] for s, h, _ in again if s == 200) == sorted(keys)
+    resent_port_strike = [
+        orjson.loads(body)["version"]
+        for status, _, body in again
+        if status == 200 and orjson.loads(body)["uri"] == uri
+    ]
+    assert resent_port_strike == ["1", "2", "3"]
 
 
 def test_the_pull_api_reads_every_record_once_by_its_cursor(pushing: WorkerProcess) -> None:
