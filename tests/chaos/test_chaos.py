@@ -31,7 +31,9 @@ from tests.chaos.harness import (
     produce,
     trace,
 )
-from tests.integration.conftest import WorkerProcess, isolated, start_worker
+from tests.chaos.pushes import SECRET, Flaky, tally_pushes, wait_for_pushes
+from tests.integration.conftest import WorkerProcess, free_port, isolated, start_worker
+from tests.receiver import receiving
 
 pytestmark = pytest.mark.kafka
 
@@ -60,8 +62,11 @@ def check(tally: Tally, settings: Settings, plan: Plan, logs: list[Path]) -> Non
     assert tally.fast_lane or not plan.mix.get("flash"), "the triage copied none of the flashes"
 
 
-def subscribe(worker: WorkerProcess, name: str, filter_: dict[str, object]) -> SubscriptionSpan:
-    body = orjson.dumps({"name": name, "filter": filter_})
+def subscribe(
+    worker: WorkerProcess, name: str, filter_: dict[str, object], push: str | None = None
+) -> SubscriptionSpan:
+    pushed = {"push": {"url": push, "secret": SECRET}} if push else {}
+    body = orjson.dumps({"name": name, "filter": filter_, **pushed})
     assert worker.call("POST", "/subscriptions", body) == 201
     return SubscriptionSpan(name, filter_, alive_from=time.time())
 
@@ -73,46 +78,61 @@ def unsubscribe(worker: WorkerProcess, span: SubscriptionSpan) -> None:
 
 def settings_for(kafka: Settings, home: Path) -> Settings:
     # Enrichment off: the guarantee is the same with it, and the run is about delivery.
-    return replace(isolated(kafka), home=home, enrich=False, partitions=4)
+    return replace(
+        isolated(kafka), home=home, enrich=False, partitions=4, push_allow_hosts="127.0.0.1"
+    )
 
 
 def test_kills_and_a_broker_restart_lose_nothing_and_double_nothing(
     kafka: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """With a push subscription of every story to a flaky receiver: kills land while it
+    delivers, and it must still take every record, signed, each story in order."""
     settings = settings_for(kafka, tmp_path)
     rng = random.Random(SEED)
     plan = plan_items(ITEMS, SEED)
     size = -(-len(plan.records) // (KILLS + 1))
     waves = [plan.records[i : i + size] for i in range(0, len(plan.records), size)]
     log = tmp_path / "worker.log"
-    worker = start_worker(settings, log)
-    kills = restarts = broker_restarts = 0
-    spans = [subscribe(worker, "early", {"sources": ["agency-1"]})]
-    try:
-        for number, wave in enumerate(waves[:-1]):
-            if number == 1:
-                spans.append(subscribe(worker, "late", {"sources": ["agency-2"]}))
-            if number == 3:
-                unsubscribe(worker, spans[0])
-            asyncio.run(produce(settings, wave))
-            time.sleep(rng.uniform(0.2, 2.5))
-            os.killpg(worker.process.pid, signal.SIGKILL)
-            worker.process.wait()
-            kills += 1
-            if number == 2 and settings.uses_local_broker:
-                broker.stop(settings)
-                broker.start(settings)
-                broker_restarts += 1
-            worker = start_worker(settings, log)
-            restarts += 1
-        asyncio.run(produce(settings, waves[-1]))
-        drain(settings, timeout=max(300.0, ITEMS / 20))
-        assert worker.process.poll() is None, "the worker died on its own"
-    finally:
-        worker.stop()
+    flaky = Flaky(SEED)
+    with receiving(free_port(), flaky, flaky.delay) as receiver:
+        worker = start_worker(settings, log)
+        kills = restarts = broker_restarts = 0
+        spans = [
+            subscribe(worker, "early", {"sources": ["agency-1"]}),
+            subscribe(worker, "pushed", {}, push=receiver.url),
+        ]
+        try:
+            for number, wave in enumerate(waves[:-1]):
+                if number == 1:
+                    spans.append(subscribe(worker, "late", {"sources": ["agency-2"]}))
+                if number == 3:
+                    unsubscribe(worker, spans[0])
+                asyncio.run(produce(settings, wave))
+                time.sleep(rng.uniform(0.2, 2.5))
+                os.killpg(worker.process.pid, signal.SIGKILL)
+                worker.process.wait()
+                kills += 1
+                if number == 2 and settings.uses_local_broker:
+                    broker.stop(settings)
+                    broker.start(settings)
+                    broker_restarts += 1
+                worker = start_worker(settings, log)
+                restarts += 1
+            asyncio.run(produce(settings, waves[-1]))
+            drain(settings, timeout=max(300.0, ITEMS / 20))
+            wait_for_pushes(settings, "pushed", receiver, timeout=max(120.0, ITEMS / 20))
+            assert worker.process.poll() is None, "the worker died on its own"
+        finally:
+            worker.stop()
+        pushes = tally_pushes(settings, "pushed", receiver)
     tally = account(settings, plan, spans)
-    report(tally.line(kills, restarts, broker_restarts), capsys)
+    report(tally.line(kills, restarts, broker_restarts) + " " + pushes.line(), capsys)
     check(tally, settings, plan, [log])
+    assert not pushes.missing, pushes.missing[:5]
+    assert not pushes.foreign, pushes.foreign[:5]
+    assert not pushes.out_of_order, pushes.out_of_order[:5]
+    assert pushes.unsigned == 0 and pushes.refused > 0 and pushes.records >= len(plan.expected) // 2
     assert kills == KILLS
 
 

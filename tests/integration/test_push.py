@@ -4,16 +4,12 @@ the pull API read to the end by its cursor, and push URLs checked when saved."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +28,7 @@ from tests.integration.conftest import (
     topic_records,
     wait_for,
 )
+from tests.receiver import Receiver, receiving
 
 pytestmark = pytest.mark.kafka
 
@@ -39,47 +36,24 @@ SECRET = "a-shared-secret-of-the-desk"
 OUTAGE_S = 8.0
 
 
-@dataclass
-class Receiver:
+class Outage:
     """A CMS's webhook: 503 for ``OUTAGE_S`` seconds from the first request, then 200; 400
-    for a body holding "REFUSE-ME". Every request is kept."""
+    for a body holding "REFUSE-ME"."""
 
-    port: int
-    first: float | None = None
-    requests: list[tuple[int, dict[str, str], bytes]] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.first: float | None = None
 
-    def answer(self, body: bytes) -> int:
+    def __call__(self, body: bytes) -> int:
         self.first = self.first or time.monotonic()
         if time.monotonic() - self.first < OUTAGE_S:
             return 503
         return 400 if b"REFUSE-ME" in body else 200
 
-    def delivered(self) -> list[dict[str, Any]]:
-        return [orjson.loads(body) for status, _, body in self.requests if status == 200]
-
 
 @pytest.fixture()
 def receiver() -> Iterator[Receiver]:
-    found = Receiver(free_port())
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            status = found.answer(body)
-            found.requests.append((status, dict(self.headers.items()), body))
-            self.send_response(status)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"{}")
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", found.port), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield found
-    server.shutdown()
+    with receiving(free_port(), Outage()) as found:
+        yield found
 
 
 @pytest.fixture()
@@ -99,7 +73,7 @@ def test_every_version_and_kill_is_pushed_signed_in_order_through_an_outage(
 ) -> None:
     marker = uuid.uuid4().hex[:8]
     name = f"cms-{marker}"
-    push = {"url": f"http://127.0.0.1:{receiver.port}/hook", "secret": SECRET}
+    push = {"url": receiver.url, "secret": SECRET}
     assert subscribe(pushing, {"name": name, "filter": {"keywords": [marker]}, "push": push}) == 201
     wait_for(lambda: pushing.get(f"/subscriptions/{name}")[0] == 200, timeout=30)
     listed = pushing.get(f"/subscriptions/{name}")[1] + pushing.get("/subscriptions")[1]
@@ -121,18 +95,15 @@ def test_every_version_and_kill_is_pushed_signed_in_order_through_an_outage(
         assert pushing.collect([item])[item.id].status == "published"
 
     wait_for(lambda: len(receiver.delivered()) == 4, timeout=120)
-    delivered = receiver.delivered()
+    delivered = [request.story() for request in receiver.delivered()]
     uri = next(s["uri"] for s in delivered if s["pubStatus"] == "canceled")  # the killed one
     port_strike = [(s["version"], s["pubStatus"]) for s in delivered if s["uri"] == uri]
     assert port_strike == [("1", "usable"), ("2", "usable"), ("3", "canceled")]
-    assert any(status == 503 for status, _, _ in receiver.requests)  # the outage was seen
-    for _, headers, body in receiver.requests:
-        wanted = hmac.new(
-            SECRET.encode(), headers["X-Newswire-Timestamp"].encode() + b"." + body, hashlib.sha256
-        )
-        assert headers["X-Newswire-Signature"] == "sha256=" + wanted.hexdigest()
-        story = orjson.loads(body)
-        assert headers["Idempotency-Key"] == f"{story['uri']}:{story['version']}"
+    assert any(request.status == 503 for request in receiver.requests)  # the outage was seen
+    for request in receiver.requests:
+        assert request.signed_with(SECRET)
+        story = request.story()
+        assert request.headers["Idempotency-Key"] == f"{story['uri']}:{story['version']}"
     failures = TopicNames.for_settings(pushing.settings).push_failures
 
     def failed() -> list[dict[str, Any]]:
@@ -143,7 +114,7 @@ def test_every_version_and_kill_is_pushed_signed_in_order_through_an_outage(
 
     # The receiver lost its data: `newswire subscriptions resend` delivers it all again,
     # with the same keys, each story in order.
-    keys = [headers["Idempotency-Key"] for status, headers, _ in receiver.requests if status == 200]
+    keys = [request.headers["Idempotency-Key"] for request in receiver.delivered()]
     before = len(receiver.requests)
     resend = subprocess.run(
         [sys.executable, "-m", "agents.cli", "subscriptions", "resend", name, "--from", "1h"],
@@ -154,14 +125,9 @@ def test_every_version_and_kill_is_pushed_signed_in_order_through_an_outage(
     )
     assert resend.returncode == 0, resend.stderr
     assert resend.stdout.startswith(f"resent 5 records of {name}")
-    again = receiver.requests[before:]
-    assert sorted(h["Idempotency-Key"] for s, h, _ in again if s == 200) == sorted(keys)
-    resent_port_strike = [
-        orjson.loads(body)["version"]
-        for status, _, body in again
-        if status == 200 and orjson.loads(body)["uri"] == uri
-    ]
-    assert resent_port_strike == ["1", "2", "3"]
+    again = [r for r in receiver.requests[before:] if r.status == 200]
+    assert sorted(r.headers["Idempotency-Key"] for r in again) == sorted(keys)
+    assert [r.story()["version"] for r in again if r.story()["uri"] == uri] == ["1", "2", "3"]
 
 
 def test_the_pull_api_reads_every_record_once_by_its_cursor(pushing: WorkerProcess) -> None:
