@@ -4,6 +4,7 @@ every request with the time it was answered."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import threading
@@ -11,10 +12,10 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import orjson
+from aiohttp import web
 
 
 @dataclass(frozen=True)
@@ -56,33 +57,31 @@ class Receiver:
 def receiving(
     port: int, answer: Callable[[bytes], int], delay: Callable[[], float] = lambda: 0.0
 ) -> Iterator[Receiver]:
-    """A receiver serving on ``port`` (keep-alive, a thread per connection) while in use."""
+    """A receiver serving on ``port`` while in use (aiohttp, on its own loop and thread, so
+    that a slow answer holds no thread and the receiver is not what a benchmark measures)."""
     receiver = Receiver(port, answer, delay)
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    async def take(request: web.Request) -> web.Response:
+        body = await request.read()
+        pause = receiver.delay()
+        if pause:
+            await asyncio.sleep(pause)
+        status = receiver.answer(body)
+        receiver.requests.append(Request(status, dict(request.headers), body, time.time()))
+        return web.Response(status=status, body=b"{}", content_type="application/json")
 
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            pause = receiver.delay()
-            if pause:
-                time.sleep(pause)
-            status = receiver.answer(body)
-            self.send_response(status)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"{}")
-            receiver.requests.append(Request(status, dict(self.headers.items()), body, time.time()))
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    loop = asyncio.new_event_loop()
+    application = web.Application(client_max_size=64 * 1024 * 1024)
+    application.router.add_post("/{path:.*}", take)
+    runner = web.AppRunner(application, access_log=None)
+    loop.run_until_complete(runner.setup())
+    loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
     try:
         yield receiver
     finally:
-        server.shutdown()
-        server.server_close()
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=30)
+        loop.close()

@@ -35,6 +35,8 @@ class Metrics:
         # the time they were observed.
         self.totals: Tally[str] = Tally()
         self.recent_latencies: deque[tuple[float, float]] = deque(maxlen=RECENT_LATENCIES)
+        self.push_totals: dict[str, Tally[str]] = {}
+        self.push_oldest: dict[str, float] = {}
         labels = ["worker"]
         self.items = Counter(
             "newswire_items_total",
@@ -125,6 +127,24 @@ class Metrics:
     def count(self, stage: str, outcome: str, items: int = 1) -> None:
         self.items.labels(self.worker, stage, outcome).inc(items)
         self.totals[f"{stage}.{outcome}"] += items
+
+    def pushed(self, subscription: str, outcome: str) -> None:
+        """A push delivery's outcome: ``delivered``, ``retried`` or ``failed``."""
+        self.push_deliveries.labels(self.worker, subscription, outcome).inc()
+        self.push_totals.setdefault(subscription, Tally())[outcome] += 1
+
+    def push_waiting(self, subscription: str, seconds: float) -> None:
+        """The age of a push subscription's oldest undelivered record (0: none)."""
+        self.push_oldest_undelivered.labels(self.worker, subscription).set(seconds)
+        self.push_oldest[subscription] = seconds
+
+    def push_health(self) -> list[dict[str, Any]]:
+        """Each push subscription's counts and oldest undelivered age, for the dashboard."""
+        return [
+            {"name": name, **{k: totals[k] for k in ("delivered", "retried", "failed")}}
+            | {"oldestSeconds": round(self.push_oldest.get(name, 0.0), 1)}
+            for name, totals in sorted(self.push_totals.items())
+        ]
 
     def end_to_end(self, seconds: float) -> None:
         self.end_to_end_seconds.labels(self.worker).observe(seconds)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import random
 import socket
@@ -156,7 +157,7 @@ class Pusher:
                 raise cast(BaseException, task.exception())
         stamps = [stamp for stamp, _ in self.in_flight.values()]
         age = time.time() - min(stamps) if stamps else 0.0
-        self.metrics.push_oldest_undelivered.labels(self.metrics.worker, self.name).set(age)
+        self.metrics.push_waiting(self.name, age)
 
     async def _partition(
         self,
@@ -185,15 +186,11 @@ class Pusher:
             async with self.slots:
                 status, answer, retry_after = await self._post(story, value)
             outcome = outcome_of(status)
-            count = self.metrics.push_deliveries.labels
-            if outcome == "delivered":
-                count(self.metrics.worker, self.name, "delivered").inc()
-                return
+            self.metrics.pushed(self.name, outcome if outcome != "retry" else "retried")
             if outcome == "failed":
-                count(self.metrics.worker, self.name, "failed").inc()
                 await self._record_failure(story, status or 0, answer)
+            if outcome != "retry":
                 return
-            count(self.metrics.worker, self.name, "retried").inc()
             await asyncio.sleep(backoff(attempt, retry_after, self.rng))
             attempt += 1
 
@@ -263,6 +260,8 @@ async def _addresses(url: str) -> list[str]:
     """What the URL's host resolves to now, so that a name moved to an internal address is
     caught at the send."""
     host = urlsplit(url).hostname or ""
+    with contextlib.suppress(ValueError):
+        return [str(ipaddress.ip_address(host))]  # an address: nothing to look up
     try:
         found = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
     except OSError:

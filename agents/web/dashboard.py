@@ -75,6 +75,7 @@ class Sampler:
             "top": self.trends.top(now),
             "latest": list(self.trends.latest),
             "feeds": self.feeds.health(),
+            "pushes": self.metrics.push_health(),
         }
         self.history.append(found)
         self.changed.set()

@@ -226,3 +226,16 @@ def produce(settings: Settings, records: list[tuple[bytes, bytes | None]]) -> No
             await producer.stop()
 
     asyncio.run(send())
+
+
+def read_events(worker: WorkerProcess, seconds: float) -> str:
+    """What ``GET /events`` sends (no token) over ``seconds``."""
+    chunks = []
+    deadline = time.monotonic() + seconds
+    with urllib.request.urlopen(worker.settings.web_url + "/events", timeout=10) as stream:
+        while time.monotonic() < deadline:
+            line = stream.readline()
+            if not line:
+                break
+            chunks.append(line.decode())
+    return "".join(chunks)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import gzip
-import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from tests.integration.conftest import (
     isolated,
     nested,
     produce,
+    read_events,
     start_worker,
     topic_records,
     wait_for,
@@ -204,16 +204,3 @@ def test_the_open_dashboard_stream_never_shows_an_embargoed_headline(
     seen = read_events(guarded, seconds=8)
     assert secret not in seen
     assert "Embargoed story, " in seen
-
-
-def read_events(worker: WorkerProcess, seconds: float) -> str:
-    """What ``GET /events`` sends (no token) over ``seconds``."""
-    chunks = []
-    deadline = time.monotonic() + seconds
-    with urllib.request.urlopen(worker.settings.web_url + "/events", timeout=10) as stream:
-        while time.monotonic() < deadline:
-            line = stream.readline()
-            if not line:
-                break
-            chunks.append(line.decode())
-    return "".join(chunks)

@@ -24,6 +24,7 @@ from tests.integration.conftest import (
     environment,
     free_port,
     isolated,
+    read_events,
     start_worker,
     topic_records,
     wait_for,
@@ -111,6 +112,9 @@ def test_every_version_and_kill_is_pushed_signed_in_order_through_an_outage(
 
     wait_for(lambda: len(failed()) == 1, timeout=60)
     assert failed()[0]["status"] == 400
+    history = read_events(pushing, seconds=3).split("data: ", 1)[1].split("\n", 1)[0]
+    (shown,) = [p for p in orjson.loads(history)[-1]["pushes"] if p["name"] == name]
+    assert shown["delivered"] == 4 and shown["failed"] == 1 and shown["retried"] > 0
 
     # The receiver lost its data: `newswire subscriptions resend` delivers it all again,
     # with the same keys, each story in order.

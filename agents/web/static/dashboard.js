@@ -150,6 +150,28 @@ function ago(seconds) {
   return `${(seconds / 3600).toFixed(1)} h ago`;
 }
 
+function renderPushes(pushes) {
+  document.getElementById("pushes-panel").hidden = !pushes.length;
+  const max = Math.max(1, ...pushes.map((p) => p.delivered));
+  document.getElementById("pushes").replaceChildren(...pushes.map((push) => {
+    const item = document.createElement("li");
+    item.dataset.subscription = push.name;
+    const bar = document.createElement("span");
+    bar.className = "bar";
+    bar.style.width = `${(100 * push.delivered) / max}%`;
+    const state = push.failed ? "failing" : push.oldestSeconds > 60 ? "quiet" : "ok";
+    const label = document.createElement("span");
+    const waiting = document.createElement("span");
+    waiting.className = `feed-state ${state}`;
+    waiting.textContent = push.oldestSeconds ? `waiting since ${ago(push.oldestSeconds)}` : "up to date";
+    label.append(push.name, waiting, ` · ${push.retried} retried · ${push.failed} failed`);
+    const count = document.createElement("span");
+    count.textContent = push.delivered;
+    item.append(bar, label, count);
+    return item;
+  }));
+}
+
 function renderFeeds(feeds, now) {
   document.getElementById("feeds-panel").hidden = !feeds.length;
   const max = Math.max(1, ...feeds.map((f) => f.itemsLastHour));
@@ -231,6 +253,7 @@ function render() {
   for (const kind of ["person", "organisation", "place"]) renderBars(kind, latest.top[kind] || []);
   renderLatest(latest.latest);
   renderFeeds(latest.feeds || [], latest.at);
+  renderPushes(latest.pushes || []);
   const status = document.getElementById("status");
   status.textContent = latest.ready ? "ready" : "not ready";
   status.className = `status ${latest.ready ? "ok" : "waiting"}`;
