@@ -11,6 +11,9 @@ and ../shared/data/ner-dev/wikigold.jsonl where present)
 - **Wikinews** (10 hand-checked articles): document level only, the labels being names
   without offsets; Newswire's names are its entities' canonical names.
 
+- **Demo samples** (``bench.entity_samples``): every entity's type against a gold file, and
+  the share of entities with links, per type.
+
 Names are compared without case, accents, leading "the" or possessive. The baseline is the
 same spaCy model with its raw entity spans mapped to the three types (PERSON; ORG; GPE, LOC,
 FAC), so the difference is what Newswire's dictionary, canonical names, gazetteer typing,
@@ -30,6 +33,7 @@ from typing import Any
 import orjson
 
 from bench.common import SHARED, wikinews_article, wikinews_parser, wikinews_rows
+from bench.entity_samples import report_links, report_samples
 from pipeline.enrich import (
     PARAGRAPH_SEPARATOR,
     Enricher,
@@ -38,7 +42,7 @@ from pipeline.enrich import (
     spacy_model_name,
     spacy_recogniser,
 )
-from pipeline.records import Article
+from pipeline.records import Article, Entity
 
 HERE = Path(__file__).resolve().parent
 WIKIGOLD = SHARED / "data" / "ner-dev" / "wikigold.jsonl"
@@ -172,10 +176,12 @@ def main() -> int:
     ours: list[Found] = []
     baseline: list[Found] = []
     gold: list[Found] = []
+    entities: list[Entity] = []
     for doc_id, expected in labels.items():
         article = wikinews_article(articles[doc_id])
         gold.append({(kind, normalise(n)) for kind in TYPES for n in expected[kind]})
         enrichment = enricher.enrich(article)
+        entities += enrichment.entities
         ours.append({(e.type, normalise(e.name)) for e in enrichment.entities if e.type in TYPES})
         spans = recognise([article.body])[0]
         baseline.append(
@@ -200,6 +206,8 @@ def main() -> int:
         score(baseline, gold),
         score(ours, gold),
     )
+    report_links(entities, "Wikinews")
+    report_samples(enricher.enrich_many)
     if WIKIGOLD.exists():
         report_wikigold(WIKIGOLD, enricher, recognise)
     else:

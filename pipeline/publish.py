@@ -85,9 +85,8 @@ def _ninjs_entries(article: Article, enrichment: Enrichment) -> dict[str, list[d
         if key is None or any(e.get("name") == entity.name for e in lists[key]):
             continue
         entry = {"name": entity.name}
-        geonames = (entity.links or {}).get("geonamesId")
-        if geonames:
-            entry["uri"] = f"https://sws.geonames.org/{geonames}/"
+        if uri := (entity.links or {}).get("uri"):
+            entry["uri"] = uri
         lists[key].append(entry)
     place = article.dateline.place if article.dateline else None
     if place and not any(e.get("name") == place for e in lists["places"]):

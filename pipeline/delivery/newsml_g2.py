@@ -38,7 +38,7 @@ def newsml_g2(story: dict[str, Any]) -> bytes:
     item.append(
         G2.catalogRef(href="http://www.iptc.org/std/catalog/catalog.IPTC-G2-Standards_38.xml")
     )
-    if rights := _rights(story):
+    if (rights := _rights(story)) is not None:
         item.append(rights)
     item.append(_item_meta(story))
     item.append(_content_meta(story))
@@ -105,8 +105,6 @@ def _subject(entity: dict[str, Any], kind: str) -> Any:
     links = entity.get("links") or {}
     if uri := links.get("uri"):
         subject.set("uri", uri)
-    elif geonames := links.get("geonamesId"):
-        subject.set("uri", f"https://sws.geonames.org/{geonames}/")
     return subject
 
 

@@ -20,13 +20,10 @@ from dataclasses import replace
 from typing import Any
 
 from pipeline.casing import dateline_place, is_shouting
+from pipeline.enrich.entity_type import EntityTypes
 from pipeline.enrich.mentions import (
     ACRONYM,
-    COLUMN_VOTES,
-    INITIALS,
-    LABELS,
     LOWERCASE_WORD,
-    OF_PLACE,
     Mention,
     MentionGroup,
     RowName,
@@ -35,7 +32,6 @@ from pipeline.enrich.mentions import (
     extend_to_longer_names,
     find_repeats,
     fold,
-    head_type,
     initials,
     model_texts,
     trim,
@@ -51,7 +47,6 @@ from pipeline.gazetteer import (
     Gazetteer,
     designated_organisations,
 )
-from pipeline.names import given_names
 from pipeline.records import Article, Enrichment, Entity
 from pipeline.results import is_results_row, row_names
 
@@ -63,6 +58,7 @@ class Enricher:
         self, recognise: Recogniser, gazetteer: Gazetteer, model: str, cache_size: int = 50_000
     ) -> None:
         self.recognise, self.gazetteer, self.model = recognise, gazetteer, model
+        self.types = EntityTypes(gazetteer)
         self.cache = ParagraphCache(cache_size)
 
     def enrich(self, article: Article) -> Enrichment:
@@ -96,11 +92,12 @@ class Enricher:
         ]
 
     def _spans(self, text: str) -> list[tuple[int, int, str]]:
+        """The model's spans of a text, typed: (start, end, type)."""
         spans = self.cache.get(text)
         if spans is None:  # evicted meanwhile by a huge batch
             spans = self.recognise([text])[0]
             self.cache.put(text, spans)
-        return spans
+        return [(s, e, kind) for s, e, label in spans if (kind := self.types.of_label(label))]
 
     def _enrich(self, article: Article, texts: dict[str, str]) -> Enrichment:
         mentions = self._headline_mentions(article.headline, texts)
@@ -117,7 +114,7 @@ class Enricher:
             else:
                 if place := dateline_place(paragraph):  # the agency's dateline names a place
                     start, end = place
-                    spans = [(start, end, "GPE")] + [
+                    spans = [(start, end, "place")] + [
                         span for span in spans if span[1] <= start or end <= span[0]
                     ]
                 mentions += self._mentions(paragraph, spans, offset)
@@ -151,16 +148,12 @@ class Enricher:
         return [replace(m, in_headline=True) for m in found]
 
     def _table_mentions(self, table: list[RowName]) -> list[Mention]:
-        """The names of a table's rows, typed by the evidence each has. Sure evidence: a
-        country is a place; a head word ("Leeds United") or initials ("M. Atherton") say
-        it. Then, less sure: what the model read inside the run; a place inside it makes it
-        a team ("Bayern Munich", "Leicester"); a given name opening it a person ("Mehmet
-        Scholl"). A column is one kind of name: where two thirds of a column's runs (two or
-        more) agree, the less sure and the unknown take their type; a run still unknown
-        is a team. A run is a name where the model saw one in it or it holds a place, or in
-        a table where half the runs are (the "Shr", "Net" of a results table are none)."""
+        """The names of a table's rows, typed by their own and their column's evidence
+        (``EntityTypes.of_row``, ``of_column``). A run is a name where the model saw one in
+        it or it holds a place, or in a table where half the runs are (the "Shr", "Net" of
+        a results table are none)."""
         seen = [
-            (row, *self._row_name_type(row), row.model_saw_name or self._holds_place(row.cased))
+            (row, *self.types.of_row(row), row.model_saw_name or self.types.holds_place(row.cased))
             for row in table
         ]
         named_table = 2 * sum(named for *_, named in seen) >= len(seen)
@@ -168,47 +161,17 @@ class Enricher:
         for row, kind, _, _ in seen:
             if kind in ("person", "organisation"):
                 columns.setdefault(row.column, Counter())[kind] += 1
-        mentions = []
-        for row, kind, sure, named in seen:
-            if not (named or named_table):
-                continue
-            if not sure and (column := columns.get(row.column)):
-                majority, votes = column.most_common(1)[0]
-                if votes >= COLUMN_VOTES and 3 * votes >= 2 * column.total():
-                    kind = majority
-            mentions.append(Mention(row.text, row.start, row.end, kind or "organisation"))
-        return mentions
-
-    def _row_name_type(self, row: RowName) -> tuple[str | None, bool]:
-        """The type a results row's name has by its own evidence, and whether it is sure."""
-        words = row.cased.split()
-        if self.gazetteer.country_code(row.cased):
-            return "place", True
-        if head := head_type(row.cased):
-            return head, True
-        if INITIALS.match(row.text):
-            return "person", True
-        if row.model_types & {"person", "organisation"}:
-            return ("person" if "person" in row.model_types else "organisation"), False
-        if row.model_types - {"place"}:  # "P-38 Lightning": what the model read, no team
-            return sorted(row.model_types - {"place"})[0], True
-        if self._holds_place(row.cased, countries_only=True):  # "West Germany"
-            return "place", False
-        if self._holds_place(row.cased):
-            return "organisation", False
-        if 2 <= len(words) <= 3 and words[0] in given_names():
-            return "person", False
-        return None, False
-
-    def _holds_place(self, name: str, countries_only: bool = False) -> bool:
-        """Whether some words of the name name a place (a country, if ``countries_only``)."""
-        words = name.split()
-        known = self.gazetteer.country_code if countries_only else self.gazetteer.is_place
-        return any(
-            known(" ".join(words[i:j]))
-            for i in range(len(words))
-            for j in range(i + 1, len(words) + 1)
-        )
+        return [
+            Mention(
+                row.text,
+                row.start,
+                row.end,
+                self.types.of_column(kind, sure, columns.get(row.column)),
+                in_table=True,
+            )
+            for row, kind, sure, named in seen
+            if named or named_table
+        ]
 
     def _mentions(
         self, paragraph: str, spans: Iterable[tuple[int, int, str]], offset: int
@@ -221,7 +184,7 @@ class Enricher:
         ]
         for start, end in designated_organisations(paragraph):
             covering = [
-                (s, e) for s, e, label in spans if s <= start and end <= e and label == "ORG"
+                (s, e) for s, e, kind in spans if s <= start and end <= e and kind == "organisation"
             ]
             if covering:
                 start, end = covering[0]  # the model's longer name: "Bank of America Corp"
@@ -230,28 +193,13 @@ class Enricher:
             taken.append((start, end))
             if (mention := trim(paragraph, start, end, offset, "organisation")) is not None:
                 found.append(replace(mention, type="organisation"))
-        for start, end, label in spans:
-            kind = LABELS.get(label)
-            if kind is None or any(start < e and s < end for s, e in taken):
+        for start, end, kind in spans:
+            if any(start < e and s < end for s, e in taken):
                 continue
             mention = trim(paragraph, start, end, offset, kind)
             if mention is not None:
-                found += self._split_of_country(mention)
+                found += self.types.split(mention)
         return found
-
-    def _split_of_country(self, mention: Mention) -> list[Mention]:
-        """ "National Transportation Safety Committee of Indonesia": an organisation and a
-        place, as an editor would tag them."""
-        match = OF_PLACE.match(mention.text)
-        if mention.type != "organisation" or match is None:
-            return [mention]
-        if not self.gazetteer.country_code(match["place"]):
-            return [mention]
-        place_start = mention.start + match.start("place")
-        return [
-            Mention(match["org"], mention.start, mention.start + len(match["org"]), "organisation"),
-            Mention(match["place"], place_start, mention.end, "place"),
-        ]
 
     def _group(self, mentions: list[Mention]) -> list[MentionGroup]:
         """Mentions of one entity together, short names folded into the long ones, and the
@@ -306,28 +254,16 @@ class Enricher:
             matches = [g for g in groups.values() if initials(g.name) == mention.text]
         return matches[0] if len(matches) == 1 else None
 
-    def _type(self, group: MentionGroup) -> str:
-        """Known entities keep their type, countries are places, a name's head word
-        ("… Plc", "… River") types it; otherwise the full name's own mentions decide
-        ("Brudzinski" tagged ORG is still Joachim Brudziński, a person), then the majority."""
-        if group.known:
-            return group.known.type
-        if group.types.keys() & {"place", "organisation", "nationality"} and (
-            self.gazetteer.country_code(group.name)
-        ):
-            return "place"
-        named = group.types.keys() & {"person", "organisation", "place"}
-        if named and (head := head_type(group.name)):
-            return head
-        full = Counter(m.type for m in group.mentions if m.text == group.name)
-        return (full or group.types).most_common(1)[0][0]
-
     def _merge_countries(self, groups: list[MentionGroup]) -> list[MentionGroup]:
         """ "US" and "United States": one place, named by its longest form."""
         by_code: dict[str, MentionGroup] = {}
         merged = []
         for group in groups:
-            code = self.gazetteer.country_code(group.name) if self._type(group) == "place" else None
+            code = (
+                self.gazetteer.country_code(group.name)
+                if self.types.of_group(group) == "place"
+                else None
+            )
             if code is None:
                 merged.append(group)
             elif code in by_code:
@@ -341,7 +277,7 @@ class Enricher:
         return merged
 
     def _entities(self, groups: list[MentionGroup], article: Article) -> list[Entity]:
-        typed = [(group, self._type(group)) for group in groups]
+        typed = [(group, self.types.of_group(group, article.body)) for group in groups]
         countries = {
             code
             for group, kind in typed
@@ -395,4 +331,6 @@ class Enricher:
                     )
             elif code := self.gazetteer.subdivision_code(group.name):
                 links["iso3166"] = code
+        if "geonamesId" in links and "uri" not in links:
+            links["uri"] = f"https://sws.geonames.org/{links['geonamesId']}/"
         return links or None

@@ -13,27 +13,10 @@ from typing import Any
 
 from pipeline.casing import Casing, needs_casing
 from pipeline.enrich.model import PARAGRAPH_SEPARATOR
-from pipeline.gazetteer import (
-    CORPORATE_DESIGNATORS,
-    KnownEntity,
-)
+from pipeline.gazetteer import KnownEntity
 from pipeline.quotes import find_quotes
 from pipeline.records import Article
 from pipeline.results import Run, is_results_row
-
-LABELS = {
-    "PERSON": "person",
-    "ORG": "organisation",
-    "GPE": "place",
-    "LOC": "place",
-    "FAC": "place",
-    "NORP": "nationality",
-    "EVENT": "event",
-    "PRODUCT": "other",
-    "WORK_OF_ART": "other",
-    "LAW": "other",
-}
-
 
 LEADING_ARTICLE = re.compile(r"^(?:the|The|THE)\s+")
 
@@ -52,44 +35,14 @@ TRAILING_FUNCTION_WORD = re.compile(r"\s(?:of|and|the|for|in|at|on|to)$")
 FLIGHT = re.compile(r"\bFlight\s+\d+")
 
 
-OF_PLACE = re.compile(r"^(?P<org>.+?) of (?:the )?(?P<place>[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*)*)$")
+# A portfolio after a name: "Interior Minister" names no one; "Interior Ministry" is one name.
+PORTFOLIO = re.compile(r"\s+(?P<word>Minister|Ministry)\b")
 
 
 POSSESSIVE = re.compile(r"(?:['’]s|['’])$")
 
 
-# The last word of a name that says what it names, whatever the model said: "Acme Holdings
-# Plc", "Bishop Garrigan High School", "Leeds United" are organisations; "Sandy River",
-# "Reading Road" places. Words that also end club names ("City", "County", "Town", "State")
-# are left to the model.
-ORGANISATION_HEAD_WORDS = (
-    "group bank university college school academy institute association federation party"
-    " council committee commission agency ministry department club fc united rovers wanderers"
-    " records airlines airways society foundation league"
-)
-
-
-PLACE_HEAD_WORDS = (
-    "river lake mountains island islands street road avenue parish province district valley"
-    " bay sea ocean peninsula desert forest canal coast gulf strait creek airport"
-)
-
-
-ORGANISATION_HEADS = frozenset(ORGANISATION_HEAD_WORDS.split()) | {
-    designator.casefold().replace(".", "") for designator in CORPORATE_DESIGNATORS
-}
-
-
-PLACE_HEADS = frozenset(PLACE_HEAD_WORDS.split())
-
-
 ACRONYM = re.compile(r"[A-Z]{2,6}")
-
-
-COLUMN_VOTES = 2
-
-
-INITIALS = re.compile(r"^(?:[A-Z]\.\s?)+[A-Z][a-z'’-]+")
 
 
 LOWERCASE_WORD = re.compile(r"(?<![\w-])[a-z][\w-]*")
@@ -112,6 +65,8 @@ class Mention:
     known: KnownEntity | None = None
     in_headline: bool = False
     """A mention in the headline (its offsets are the headline's, not the body's)."""
+    in_table: bool = False
+    """A name of a row of results."""
 
 
 @dataclass
@@ -156,10 +111,9 @@ class RowName:
         offset: int,
         spans: list[tuple[int, int, str]],
     ) -> RowName:
+        """``spans``: the paragraph's typed spans (start, end, type)."""
         overlapping = [
-            (start, end, kind)
-            for start, end, label in spans
-            if (kind := LABELS.get(label)) and start < run.end and run.start < end
+            (start, end, kind) for start, end, kind in spans if start < run.end and run.start < end
         ]
         return cls(
             text=paragraph[run.start : run.end],
@@ -204,17 +158,6 @@ def initials(name: str) -> str:
     """ "NBA" of "National Basketball Association"; function words give no letter."""
     words = name.split()
     return "".join(w[0] for w in words if w[:1].isupper()) if len(words) > 1 else ""
-
-
-def head_type(name: str) -> str | None:
-    """The type a name's last word gives it, if any (a single word gives none)."""
-    words = name.split()
-    if len(words) < 2:
-        return None
-    head = fold(words[-1]).replace(".", "")
-    if head in ORGANISATION_HEADS:
-        return "organisation"
-    return "place" if head in PLACE_HEADS else None
 
 
 def fold(word: str) -> str:
@@ -317,6 +260,10 @@ def trim(paragraph: str, start: int, end: int, offset: int, kind: str) -> Mentio
         if paragraph[end - 1] == "." and ABBREVIATION_END.search(paragraph[start:end]):
             break  # "U.S.", "Datecs Ltd.", "Clay Tice Jr.": the stop is the name's
         end -= 1
+    if kind != "person" and (portfolio := PORTFOLIO.match(paragraph, end)):
+        if portfolio["word"] == "Minister":  # "Interior Minister Joachim Brudziński"
+            return None
+        end, kind = portfolio.end(), "organisation"  # "the Interior Ministry"
     text = paragraph[start:end]
     if kind in ("person", "organisation"):
         if honorific := HONORIFIC.match(text):
