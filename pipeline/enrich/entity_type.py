@@ -83,8 +83,10 @@ VESSEL_WORDS = (
     "ship|cruise ship|cruise liner|liner|vessel|tanker|oil tanker|freighter|cargo ship|ferry"
     "|trawler|yacht|container ship|warship|frigate|destroyer|aircraft carrier|submarine"
 )
-VESSEL_BEFORE = rf"(?:\b(?:{SHIP_PREFIXES})\s+|\b(?:the|a|an|its|their)\s+(?:{VESSEL_WORDS}),?\s+)"
-VESSEL_AFTER = rf"\s+(?:{VESSEL_WORDS})\b"
+VESSEL_BEFORE = re.compile(
+    rf"(?:\b(?:{SHIP_PREFIXES})\s+|\b(?:the|a|an|its|their)\s+(?:{VESSEL_WORDS}),?\s+)$"
+)
+VESSEL_AFTER = re.compile(rf"\s+(?:{VESSEL_WORDS})\b")
 # "the island of Giglio", "the town of Koszalin": the story says it is a place.
 PLACE_OF = re.compile(
     r"\b(?:island|isle|town|city|village|region|province|state|county|district|port|capital"
@@ -223,9 +225,15 @@ class EntityTypes:
 
 def is_vessel(name: str, body: str) -> bool:
     """Whether the story names ``name`` as a ship: a ship's prefix ("MV", "HMS") or a
-    vessel's word before it ("the cruise ship Costa Concordia", "the tanker Front Altair")."""
-    name = re.escape(name)
-    return bool(re.search(rf"{VESSEL_BEFORE}{name}(?![\w-])|(?<![\w-]){name}{VESSEL_AFTER}", body))
+    vessel's word before it ("the cruise ship Costa Concordia") or after it ("the Costa
+    Concordia cruise liner")."""
+    at = body.find(name)
+    while at >= 0:
+        end = at + len(name)
+        if VESSEL_BEFORE.search(body, max(0, at - 40), at) or VESSEL_AFTER.match(body, end):
+            return True
+        at = body.find(name, end)
+    return False
 
 
 def named_a_place(group: MentionGroup, body: str) -> bool:

@@ -88,6 +88,12 @@ def test_process_reads_raw_items_from_stdin_jsonl() -> None:
             1,
             "newswire: /no/such/feeds.yaml: No such file or directory",
         ),
+        (
+            ("subscriptions", "resend", "cms", "--from", "yesterday"),
+            1,
+            "newswire: --from 'yesterday' is neither an RFC 3339 time nor 90m, 6h, 2d",
+        ),
+        (("subscriptions", "resend", "cms"), 2, "the following arguments are required: --from"),
         (("process", "--format", "pdf"), 2, "invalid choice: 'pdf'"),
         (("frobnicate",), 2, "invalid choice: 'frobnicate'"),
     ],

@@ -288,3 +288,25 @@ def test_initials_join_the_name_they_abbreviate(enricher: Enricher) -> None:
     (league,) = [e for e in result.entities if e.name == "National Basketball Association"]
     assert {m["text"] for m in league.mentions} == {"National Basketball Association", "NBA"}
     assert "NBA" not in {e.name for e in result.entities}
+
+
+def test_cues_the_model_lacks_type_ships_islands_regions_and_portfolios(enricher: Enricher) -> None:
+    """The Costa Concordia and Koszalin samples as a desk reads them: the ship is no place,
+    the island and the region no people, a portfolio no name, a mayor's town not his name."""
+    result = enricher.enrich(
+        story(
+            "The trial of the captain of the shipwrecked Costa Concordia cruise liner has begun"
+            " in a theater converted into a courtroom in Tuscany. The ship struck a reef near"
+            " the island of Giglio.",
+            "Interior Minister Joachim Brudziński ordered inspections. Mayor of Koszalin"
+            " Piotr Jedlinski declared a day of mourning, and Chelyabinsk's governor spoke.",
+            "The Emergencies Ministry said six of the dead were children.",
+        )
+    )
+    types = {entity.name: entity.type for entity in result.entities}
+    assert types["Costa Concordia"] == "other"
+    assert types["Tuscany"] == types["Giglio"] == types["Koszalin"] == "place"
+    assert types["Chelyabinsk"] == "place"
+    assert types["Piotr Jedlinski"] == types["Joachim Brudziński"] == "person"
+    assert "Interior" not in types and "Koszalin Piotr Jedlinski" not in types
+    assert types["Emergencies Ministry"] == "organisation"
