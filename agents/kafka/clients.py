@@ -233,6 +233,16 @@ async def partitions_of(admin: AIOKafkaAdminClient, topics: list[str]) -> list[T
     ]
 
 
+async def topic_partitions(settings: Settings, topic: str) -> list[TopicPartition]:
+    """Every partition of ``topic`` (none if it does not exist)."""
+    admin = AIOKafkaAdminClient(**client_options(settings))
+    await admin.start()
+    try:
+        return await partitions_of(admin, [topic])
+    finally:
+        await admin.close()
+
+
 async def group_caught_up(settings: Settings) -> bool:
     """The worker group has committed everything on wire.raw and the internal topics."""
     names = TopicNames.for_settings(settings)

@@ -17,10 +17,8 @@ from datetime import datetime
 import aiohttp
 import orjson
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
-from aiokafka.admin import AIOKafkaAdminClient
 
-from agents.kafka.clients import partitions_of, started_consumer, started_producer
-from agents.kafka.security import client_options
+from agents.kafka.clients import started_consumer, started_producer, topic_partitions
 from agents.kafka.topics import TopicNames, subscription_topic
 from agents.observe.metrics import Metrics
 from agents.push.runner import BATCH, REQUEST_TIMEOUT_S, Pusher
@@ -74,12 +72,7 @@ async def _batches_to_end(
 ) -> AsyncIterator[Records]:
     """The records of ``topic`` from ``since`` (else from its start) to its end now, in
     fetched batches."""
-    admin = AIOKafkaAdminClient(**client_options(settings))
-    await admin.start()
-    try:
-        partitions = await partitions_of(admin, [topic])
-    finally:
-        await admin.close()
+    partitions = await topic_partitions(settings, topic)
     if not partitions:
         return
     consumer.assign(partitions)

@@ -14,7 +14,12 @@ import orjson
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient
 
-from agents.kafka.clients import group_caught_up, partitions_of, produce_raw_items, started_producer
+from agents.kafka.clients import (
+    group_caught_up,
+    produce_raw_items,
+    started_producer,
+    topic_partitions,
+)
 from agents.kafka.security import client_options
 from agents.kafka.topics import TopicNames, subscription_topic
 from pipeline.chain import item_id_for
@@ -213,12 +218,7 @@ async def read_records(settings: Settings, topic: str) -> list[ConsumerRecord[by
     consumer = AIOKafkaConsumer(
         **client_options(settings), enable_auto_commit=False, isolation_level="read_committed"
     )
-    admin = AIOKafkaAdminClient(**client_options(settings))
-    await admin.start()
-    try:
-        partitions = await partitions_of(admin, [topic])
-    finally:
-        await admin.close()
+    partitions = await topic_partitions(settings, topic)
     await consumer.start()
     found: list[ConsumerRecord[bytes, bytes]] = []
     try:
