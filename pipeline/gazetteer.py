@@ -22,6 +22,8 @@ import yaml
 # Populated places of 5,000 people or more: on both entity sets as good as 15,000 (and
 # better than 1,000), while agency copy names many small towns (bench/RESULTS.md).
 CITY_POPULATION_FLOOR = 5000
+SINGLE_WORD_POPULATION = 50_000
+WORD = re.compile(r"(?<![\w-])[^\W\d_][\w'’-]*")
 CITY_FIELDS = ("geonameid", "name", "countrycode", "latitude", "longitude", "population")
 
 
@@ -234,6 +236,37 @@ class Gazetteer:
     def region_countries(self, name: str) -> list[str]:
         """The countries with a first-level region called ``name``."""
         return self._regions.get(name, [])
+
+    def place_spans(self, text: str) -> list[tuple[int, int, str]]:
+        """The places this gazetteer knows in ``text`` as (start, end, "place"), for copy in a
+        language without a model: runs of capitalised words, the longest known first. A
+        single word counts only where it names a country or a region, or a populated place
+        of ``SINGLE_WORD_POPULATION`` people or more, and does not open a sentence (German
+        capitalises every noun, and "Essen" is also a meal)."""
+        words = [(m.start(), m.end()) for m in WORD.finditer(text) if text[m.start()].isupper()]
+        found: list[tuple[int, int, str]] = []
+        at = 0
+        while at < len(words):
+            run = at
+            while run + 1 < len(words) and text[words[run][1] : words[run + 1][0]] == " ":
+                run += 1
+            for end in range(min(run, at + 3), at - 1, -1):
+                start, stop = words[at][0], words[end][1]
+                if self._known_place_name(text[start:stop], single=end == at, text=text, at=start):
+                    found.append((start, stop, "place"))
+                    at = end
+                    break
+            at += 1
+        return found
+
+    def _known_place_name(self, name: str, single: bool, text: str, at: int) -> bool:
+        if self.country_code(name) or name in self._regions:
+            return True
+        if not single:
+            return self.is_place(name)
+        opening = at == 0 or text[:at].rstrip()[-1:] in '.!?:"«'
+        cities = self._cities_by_name.get(name, [])
+        return not opening and any(c["population"] >= SINGLE_WORD_POPULATION for c in cities)
 
     def nationality(self, word: str) -> str | None:
         return self._demonyms.get(word)

@@ -12,7 +12,7 @@ import orjson
 from pipeline.limits import too_deep
 
 SchemaName = Literal["raw-item", "story", "duplicate-notice", "dead-letter", "advisory"]
-SCHEMA_VERSION = "1.6.0"
+SCHEMA_VERSION = "1.7.0"
 NINJS_FILE = "ninjs-schema_3.1.json"
 GEOJSON = "https://geojson.org/schema/GeoJSON.json"
 """Where ninjs points for the ``geometry`` of a place. Not shipped and never fetched: any
@@ -20,7 +20,7 @@ geometry is accepted (Newswire writes none)."""
 
 
 def schema_header(name: SchemaName) -> str:
-    """The ``schema`` header value of a message: name and version, e.g. newswire.story/1.6.0."""
+    """The ``schema`` header value of a message: name and version, e.g. newswire.story/1.7.0."""
     return f"newswire.{name}/{SCHEMA_VERSION}"
 
 

@@ -6,7 +6,6 @@ from pipeline.enrich.enricher import Enricher
 from pipeline.enrich.loading import enrichment_for, load_enricher
 from pipeline.enrich.model import (
     DEFAULT_MODELS,
-    ENRICHED_LANGUAGES,
     PARAGRAPH_SEPARATOR,
     EnrichMany,
     ParagraphCache,
@@ -19,7 +18,6 @@ from pipeline.enrich.model import (
 
 __all__ = [
     "DEFAULT_MODELS",
-    "ENRICHED_LANGUAGES",
     "PARAGRAPH_SEPARATOR",
     "EnrichMany",
     "Enricher",

@@ -37,10 +37,10 @@ from pipeline.enrich.mentions import (
     trim,
 )
 from pipeline.enrich.model import (
-    ENRICHED_LANGUAGES,
     PARAGRAPH_SEPARATOR,
     ParagraphCache,
     Recogniser,
+    Recognisers,
     detect_language,
 )
 from pipeline.gazetteer import (
@@ -57,7 +57,8 @@ class Enricher:
     def __init__(
         self, recognise: Recogniser, gazetteer: Gazetteer, model: str, cache_size: int = 50_000
     ) -> None:
-        self.recognise, self.gazetteer, self.model = recognise, gazetteer, model
+        self.gazetteer, self.model = gazetteer, model
+        self.recognisers = Recognisers(recognise, model)
         self.types = EntityTypes(gazetteer)
         self.cache = ParagraphCache(cache_size)
 
@@ -65,46 +66,48 @@ class Enricher:
         return self.enrich_many([article])[0]
 
     def enrich_many(self, articles: list[Article]) -> list[Enrichment]:
-        """One model pass over every paragraph of the batch that is not cached yet."""
+        """One model pass per language over every paragraph of the batch not cached yet."""
         languages = [detect_language(article) for article in articles]
         texts = [
-            model_texts(article, self.gazetteer.country_code)
-            if language in ENRICHED_LANGUAGES
-            else {}
+            model_texts(article, self.gazetteer.country_code) if language else {}
             for article, language in zip(articles, languages, strict=True)
         ]
-        todo = list(
-            dict.fromkeys(
-                text
-                for article_texts in texts
-                for text in article_texts.values()
-                if self.cache.get(text) is None
-            )
-        )
-        if todo:
-            for text, spans in zip(todo, self.recognise(todo), strict=True):
+        todo: dict[Recogniser, dict[str, None]] = {}
+        for language, article_texts in zip(languages, texts, strict=True):
+            if model := self.recognisers.of(language):
+                pending = todo.setdefault(model[0], {})
+                pending.update(
+                    (text, None) for text in article_texts.values() if self.cache.get(text) is None
+                )
+        for recognise, pending in todo.items():
+            for text, spans in zip(pending, recognise(list(pending)), strict=True):
                 self.cache.put(text, spans)
         return [
-            self._enrich(article, article_texts)
-            if language in ENRICHED_LANGUAGES
+            self._enrich(article, article_texts, language)
+            if language
             else Enrichment(language=language, status="skipped")
             for article, language, article_texts in zip(articles, languages, texts, strict=True)
         ]
 
-    def _spans(self, text: str) -> list[tuple[int, int, str]]:
-        """The model's spans of a text, typed: (start, end, type)."""
+    def _spans(self, text: str, recognise: Recogniser | None) -> list[tuple[int, int, str]]:
+        """The model's spans of a text, typed: (start, end, type); without a model for the
+        language, the places the gazetteer knows in it."""
+        if recognise is None:
+            return self.gazetteer.place_spans(text)
         spans = self.cache.get(text)
         if spans is None:  # evicted meanwhile by a huge batch
-            spans = self.recognise([text])[0]
+            spans = recognise([text])[0]
             self.cache.put(text, spans)
         return [(s, e, kind) for s, e, label in spans if (kind := self.types.of_label(label))]
 
-    def _enrich(self, article: Article, texts: dict[str, str]) -> Enrichment:
-        mentions = self._headline_mentions(article.headline, texts)
+    def _enrich(self, article: Article, texts: dict[str, str], language: str) -> Enrichment:
+        model = self.recognisers.of(language)
+        recognise = model[0] if model else None
+        mentions = self._headline_mentions(article.headline, texts, recognise)
         rows: list[list[RowName]] = [[]]
         offset = 0
         for paragraph in article.paragraphs:
-            spans = self._spans(texts[paragraph])
+            spans = self._spans(texts[paragraph], recognise)
             if is_results_row(paragraph):
                 runs = row_names(paragraph)
                 rows[-1] += [
@@ -131,18 +134,20 @@ class Enricher:
         return Enrichment(
             entities=entities,
             quotes=attributed_quotes(article, groups),
-            language="en",
-            status="enriched",
-            model=self.model,
+            language=language,
+            status="enriched" if model else "known-names",
+            model=model[1] if model else None,
         )
 
-    def _headline_mentions(self, headline: str, texts: dict[str, str]) -> list[Mention]:
+    def _headline_mentions(
+        self, headline: str, texts: dict[str, str], recognise: Recogniser | None
+    ) -> list[Mention]:
         """The names of a headline the body does not open with (offsets: the headline's);
         of a headline in capitals only the places, the cased copy being a guess."""
         if headline not in texts:
             return []
         cased = texts[headline]
-        found = self._mentions(cased, self._spans(cased), 0)
+        found = self._mentions(cased, self._spans(cased, recognise), 0)
         if is_shouting(headline):
             found = [m for m in found if self.gazetteer.is_place(m.text)]
         return [replace(m, in_headline=True) for m in found]

@@ -20,6 +20,8 @@ from pipeline.names import given_names
 
 LABELS = {
     "PERSON": "person",
+    "PER": "person",  # the French model's labels: PER, ORG, LOC, MISC
+    "MISC": "other",
     "ORG": "organisation",
     "GPE": "place",
     "LOC": "place",

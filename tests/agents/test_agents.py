@@ -98,7 +98,7 @@ async def test_clean_agent_sends_bad_bytes_to_rejected_and_keeps_going(newswire:
         await agent.put(raw_item(STORY).to_json())
     (letter,) = sent(newswire, "rejected")
     assert orjson.loads(letter["value"])["stage"] == "decode"  # type: ignore[arg-type]
-    assert letter["headers"]["schema"] == b"newswire.dead-letter/1.6.0"  # type: ignore[index]
+    assert letter["headers"]["schema"] == b"newswire.dead-letter/1.7.0"  # type: ignore[index]
     assert len(sent(newswire, "cleaned")) == 1
 
 
@@ -123,7 +123,7 @@ async def test_dedup_then_publish(newswire: Newswire) -> None:
     assert story_record["key"] == story["uri"].encode() == latest_record["key"]
     assert story_record["headers"] == {
         "content-type": b"application/json",
-        "schema": b"newswire.story/1.6.0",
+        "schema": b"newswire.story/1.7.0",
     }
     notice = orjson.loads(duplicate["value"])  # type: ignore[arg-type]
     assert notice["duplicateOf"] == story["uri"]

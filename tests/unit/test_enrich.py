@@ -124,26 +124,15 @@ def test_quotes_are_attributed_by_the_usual_patterns(enricher: Enricher) -> None
     assert speakers == ["Sarah Jones", "Sarah Jones", "Mark Brown"]
 
 
-def test_stories_in_other_languages_are_skipped_not_mistagged(enricher: Enricher) -> None:
-    german = story(
-        "Die Regierung in Berlin hat am Montag neue Gesetze beschlossen, sagte "
-        "ein Sprecher des Ministeriums in einer Mitteilung."
-    )
-    result = enricher.enrich(german)
-    assert (result.status, result.language, result.entities) == ("skipped", "de", [])
-    declared = enricher.enrich(story("Short text.", language="sv"))
-    assert (declared.status, declared.language) == ("skipped", "sv")
-
-
 def test_unchanged_paragraphs_come_from_the_cache(enricher: Enricher) -> None:
     calls: list[list[str]] = []
-    original = enricher.recognise
+    original, model = enricher.recognisers.of("en") or pytest.fail("no English model")
 
     def counting(paragraphs: list[str]) -> list[list[tuple[int, int, str]]]:
         calls.append(paragraphs)
         return original(paragraphs)
 
-    enricher.recognise = counting
+    enricher.recognisers.loaded["en"] = (counting, model)
     try:
         first = [
             f"Paragraph {n} says that Maria Lopez visited Madrid on day {n}." for n in range(10)
@@ -152,7 +141,7 @@ def test_unchanged_paragraphs_come_from_the_cache(enricher: Enricher) -> None:
         update = [*first[:9], "A new last paragraph quotes Carlos Ruiz in Seville."]
         enricher.enrich(story(*update))
     finally:
-        enricher.recognise = original
+        enricher.recognisers.loaded["en"] = (original, model)
     assert [len(call) for call in calls] == [10, 1]
 
 
@@ -310,3 +299,33 @@ def test_cues_the_model_lacks_type_ships_islands_regions_and_portfolios(enricher
     assert types["Piotr Jedlinski"] == types["Joachim Brudziński"] == "person"
     assert "Interior" not in types and "Koszalin Piotr Jedlinski" not in types
     assert types["Emergencies Ministry"] == "organisation"
+
+
+def test_french_copy_is_read_by_the_french_model(enricher: Enricher) -> None:
+    result = enricher.enrich(
+        story(
+            "Le président Emmanuel Macron a rencontré à Berlin le chancelier Olaf Scholz."
+            " Des représentants de l'ONU étaient présents.",
+            language="fr",
+        )
+    )
+    assert (result.status, result.language, result.model) == ("enriched", "fr", "fr_core_news_sm")
+    assert names(result, "person") >= {"Emmanuel Macron", "Olaf Scholz"}
+    assert "Berlin" in names(result, "place")
+
+
+def test_copy_without_a_model_gets_the_names_the_gazetteer_and_dictionary_know(
+    enricher: Enricher,
+) -> None:
+    result = enricher.enrich(
+        story(
+            "Bundeskanzler Olaf Scholz traf in Berlin Vertreter der Nato. Essen war gut,"
+            " sagte er in Nordrhein-Westfalen.",
+            language="de",
+        )
+    )
+    assert (result.status, result.language, result.model) == ("known-names", "de", None)
+    assert names(result, "place") == {"Berlin"}  # "Essen" opens a sentence: not the city
+    assert names(result, "organisation") == {"NATO"}
+    declared = enricher.enrich(story("Short text.", language="sv"))
+    assert (declared.status, declared.language, declared.entities) == ("known-names", "sv", [])
