@@ -191,10 +191,11 @@ class EntityTypes:
     def of_group(self, group: MentionGroup, body: str = "") -> str:
         """An entity's type. Known entities keep theirs; countries are places; a vessel's
         cue in the story ("the cruise ship Costa Concordia", "MV Sewol") makes it a thing;
-        a name's head word ("… Plc", "… River", "… Square") types it; a place the gazetteer
-        knows (a region, a populated place) stays a place where the model's only other
-        reading is a person of one word; otherwise the full name's own mentions decide
-        ("Brudzinski" tagged ORG is still Joachim Brudziński, a person), then the majority."""
+        the story calling it a place ("the island of Giglio") makes it one; a name's head
+        word ("… Plc", "… River", "… Square") types it; a one-word place the gazetteer knows
+        stays a place where the model read a person or an organisation (``_known_place``);
+        otherwise the full name's own mentions decide ("Brudzinski" tagged ORG is still
+        Joachim Brudziński, a person), then the majority."""
         if group.known:
             return group.known.type
         if group.types.keys() & {"place", "organisation", "nationality"} and (
@@ -214,10 +215,10 @@ class EntityTypes:
         return (full or group.types).most_common(1)[0][0]
 
     def _known_place(self, group: MentionGroup) -> bool:
-        """A one-word name the gazetteer knows as a region or a populated place, which the
-        model read as a person no given name opens ("Giglio", "Tuscany") or as an
-        organisation ("Chelyabinsk's governor"), and which no row of results names (there
-        "Chelsea" is the club)."""
+        """A one-word name the gazetteer knows as a region or a populated place, and no given
+        name, which the model read only as a person ("Tuscany") or an organisation
+        ("Chelyabinsk's governor"), and which no row of results names (there "Chelsea" is
+        the club)."""
         if " " in group.name or group.types["place"] or group.types.keys() - READ_AS_PLACE:
             return False
         if any(m.in_table for m in group.mentions):
