@@ -153,10 +153,10 @@ def new_app(settings: Settings) -> NewswireApp:
         topic_partitions=settings.partitions,
         topic_replication_factor=settings.replication_factor,
         producer_acks=-1,
-        # Records wait up to 20 ms to share a produce request: fewer, larger requests. A
+        # Records wait up to 5 ms to share a produce request: fewer, larger requests. A
         # request carries one batch per partition, and the 16 KiB default batch held two
         # cleaned items: a hop to one partition moved two items per round trip.
-        producer_linger=0.02,
+        producer_linger=0.005,
         producer_max_batch_size=PRODUCE_BATCH_BYTES,
         # A send the broker does not acknowledge in time fails instead of waiting 20 minutes.
         producer_request_timeout=settings.send_timeout_seconds,
