@@ -42,7 +42,7 @@ from pipeline.enrich import (
     spacy_model_name,
     spacy_recogniser,
 )
-from pipeline.records import Article, Entity
+from pipeline.records import Article
 
 HERE = Path(__file__).resolve().parent
 WIKIGOLD = SHARED / "data" / "ner-dev" / "wikigold.jsonl"
@@ -176,12 +176,12 @@ def main() -> int:
     ours: list[Found] = []
     baseline: list[Found] = []
     gold: list[Found] = []
-    entities: list[Entity] = []
+    links: list[tuple[str, dict[str, Any]]] = []
     for doc_id, expected in labels.items():
         article = wikinews_article(articles[doc_id])
         gold.append({(kind, normalise(n)) for kind in TYPES for n in expected[kind]})
         enrichment = enricher.enrich(article)
-        entities += enrichment.entities
+        links += [(e.type, e.links or {}) for e in enrichment.entities]
         ours.append({(e.type, normalise(e.name)) for e in enrichment.entities if e.type in TYPES})
         spans = recognise([article.body])[0]
         baseline.append(
@@ -206,7 +206,7 @@ def main() -> int:
         score(baseline, gold),
         score(ours, gold),
     )
-    report_links(entities, "Wikinews")
+    report_links(links, "Wikinews")
     report_samples(enricher.enrich_many)
     if WIKIGOLD.exists():
         report_wikigold(WIKIGOLD, enricher, recognise)

@@ -17,7 +17,6 @@ from pipeline.chain import Published, run_chain
 from pipeline.config import Settings
 from pipeline.enrich import EnrichMany
 from pipeline.ingest import InputFailure, read_inputs
-from pipeline.records import Entity
 
 HERE = Path(__file__).resolve().parent
 SAMPLES = HERE.parent / "agents" / "cli" / "samples"
@@ -70,16 +69,17 @@ def report_samples(enrich: EnrichMany) -> None:
     print(f"entities typed as the gold says: {right}/{judged} ({right / max(judged, 1):.3f})")
     print(f"typed otherwise: {', '.join(wrong) or 'none'}")
     print(f"gold names not found: {', '.join(missed) or 'none'}; entities not in gold: {unjudged}")
-    report_links([e for found in entities.values() for e in found], "demo samples")
+    pairs = [(e["type"], e.get("links") or {}) for found in entities.values() for e in found]
+    report_links(pairs, "demo samples")
 
 
-def report_links(entities: list[dict[str, Any]] | list[Entity], where: str) -> None:
-    """The share of entities per type with a ``links.uri`` and with any link."""
+def report_links(entities: list[tuple[str, dict[str, Any]]], where: str) -> None:
+    """The share of entities per type with a ``links.uri`` and with any link; ``entities``
+    as (type, links) pairs."""
     total: Counter[str] = Counter()
     uri: Counter[str] = Counter()
     linked: Counter[str] = Counter()
-    for entity in entities:
-        kind, links = _kind_and_links(entity)
+    for kind, links in entities:
         total[kind] += 1
         uri[kind] += bool(links.get("uri"))
         linked[kind] += bool(links)
@@ -91,9 +91,3 @@ def report_links(entities: list[dict[str, Any]] | list[Entity], where: str) -> N
             if total[kind]
         )
     )
-
-
-def _kind_and_links(entity: dict[str, Any] | Entity) -> tuple[str, dict[str, Any]]:
-    if isinstance(entity, Entity):
-        return entity.type, entity.links or {}
-    return entity["type"], entity.get("links") or {}

@@ -23,6 +23,8 @@ import yaml
 # better than 1,000), while agency copy names many small towns (bench/RESULTS.md).
 CITY_POPULATION_FLOOR = 5000
 SINGLE_WORD_POPULATION = 50_000
+OPENING_LOOKBACK = 20
+"""How far back ``place_spans`` looks for the end of the sentence before a word."""
 WORD = re.compile(r"(?<![\w-])[^\W\d_][\w'’-]*")
 CITY_FIELDS = ("geonameid", "name", "countrycode", "latitude", "longitude", "population")
 
@@ -226,16 +228,11 @@ class Gazetteer:
         )
 
     @cached_property
-    def _regions(self) -> dict[str, list[str]]:
-        """GeoNames first-level regions by their English name ("Tuscany"), with the countries
-        that have one of that name (``pipeline/data/regions.json``, CC BY 4.0)."""
+    def _regions(self) -> frozenset[str]:
+        """The English names of GeoNames first-level regions ("Tuscany";
+        ``pipeline/data/regions.json``, CC BY 4.0)."""
         data = orjson.loads((resources.files("pipeline") / "data" / "regions.json").read_bytes())
-        regions: dict[str, list[str]] = data["regions"]
-        return regions
-
-    def region_countries(self, name: str) -> list[str]:
-        """The countries with a first-level region called ``name``."""
-        return self._regions.get(name, [])
+        return frozenset(data["regions"])
 
     def place_spans(self, text: str) -> list[tuple[int, int, str]]:
         """The places this gazetteer knows in ``text`` as (start, end, "place"), for copy in a
@@ -264,7 +261,8 @@ class Gazetteer:
             return True
         if not single:
             return self.is_place(name)
-        opening = at == 0 or text[:at].rstrip()[-1:] in '.!?:"«'
+        before = text[max(0, at - OPENING_LOOKBACK) : at].rstrip()
+        opening = not before or before[-1] in '.!?:"«'
         cities = self._cities_by_name.get(name, [])
         return not opening and any(c["population"] >= SINGLE_WORD_POPULATION for c in cities)
 

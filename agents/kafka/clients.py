@@ -6,11 +6,12 @@ import asyncio
 import logging
 import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaConnectionError, KafkaError
 
@@ -241,6 +242,35 @@ async def topic_partitions(settings: Settings, topic: str) -> list[TopicPartitio
         return await partitions_of(admin, [topic])
     finally:
         await admin.close()
+
+
+async def batches_to_end(
+    settings: Settings, topic: str, since: datetime | None = None, batch: int = 500
+) -> AsyncIterator[list[ConsumerRecord[bytes, bytes]]]:
+    """The records of ``topic`` from ``since`` (else from its start) up to its end when this
+    starts, in fetched batches of at most ``batch``; none if the topic does not exist."""
+    partitions = await topic_partitions(settings, topic)
+    if not partitions:
+        return
+    consumer = await started_consumer(settings, "earliest")
+    try:
+        consumer.assign(partitions)
+        ends = await consumer.end_offsets(partitions)
+        if since is None:
+            await consumer.seek_to_beginning(*partitions)
+        else:
+            found = await consumer.offsets_for_times(
+                {tp: int(since.timestamp() * 1000) for tp in partitions}
+            )
+            for tp in partitions:
+                consumer.seek(tp, found[tp].offset if found[tp] is not None else ends[tp])
+        while any([await consumer.position(tp) < ends[tp] for tp in partitions]):
+            fetched = await consumer.getmany(timeout_ms=500, max_records=batch)
+            records = [r for tp, got in fetched.items() for r in got if r.offset < ends[tp]]
+            if records:
+                yield records
+    finally:
+        await consumer.stop()
 
 
 async def group_caught_up(settings: Settings) -> bool:

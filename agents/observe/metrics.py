@@ -18,6 +18,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+from prometheus_client.samples import Sample
 
 from pipeline.config import Settings
 
@@ -35,8 +36,6 @@ class Metrics:
         # the time they were observed.
         self.totals: Tally[str] = Tally()
         self.recent_latencies: deque[tuple[float, float]] = deque(maxlen=RECENT_LATENCIES)
-        self.push_totals: dict[str, Tally[str]] = {}
-        self.push_oldest: dict[str, float] = {}
         labels = ["worker"]
         self.items = Counter(
             "newswire_items_total",
@@ -131,19 +130,26 @@ class Metrics:
     def pushed(self, subscription: str, outcome: str) -> None:
         """A push delivery's outcome: ``delivered``, ``retried`` or ``failed``."""
         self.push_deliveries.labels(self.worker, subscription, outcome).inc()
-        self.push_totals.setdefault(subscription, Tally())[outcome] += 1
 
     def push_waiting(self, subscription: str, seconds: float) -> None:
         """The age of a push subscription's oldest undelivered record (0: none)."""
         self.push_oldest_undelivered.labels(self.worker, subscription).set(seconds)
-        self.push_oldest[subscription] = seconds
 
     def push_health(self) -> list[dict[str, Any]]:
-        """Each push subscription's counts and oldest undelivered age, for the dashboard."""
+        """Each push subscription's counts and oldest undelivered age, for the dashboard,
+        read from the two metrics."""
+        counts: dict[str, Tally[str]] = {}
+        for sample in _samples(self.push_deliveries, "_total"):
+            outcome = sample.labels["outcome"]
+            counts.setdefault(sample.labels["subscription"], Tally())[outcome] += int(sample.value)
+        oldest = {
+            sample.labels["subscription"]: sample.value
+            for sample in _samples(self.push_oldest_undelivered, "")
+        }
         return [
             {"name": name, **{k: totals[k] for k in ("delivered", "retried", "failed")}}
-            | {"oldestSeconds": round(self.push_oldest.get(name, 0.0), 1)}
-            for name, totals in sorted(self.push_totals.items())
+            | {"oldestSeconds": round(oldest.get(name, 0.0), 1)}
+            for name, totals in sorted(counts.items())
         ]
 
     def end_to_end(self, seconds: float) -> None:
@@ -155,6 +161,12 @@ class Metrics:
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
+
+
+def _samples(metric: Counter | Gauge, suffix: str) -> list[Sample]:
+    """The samples of a metric whose names end in ``suffix`` (a counter's ``_total``, not
+    its ``_created``)."""
+    return [s for family in metric.collect() for s in family.samples if s.name.endswith(suffix)]
 
 
 ConsumerState = Mapping[tuple[str, int], int | None]

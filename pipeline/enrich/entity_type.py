@@ -2,11 +2,10 @@
 
 A mention arrives typed by the model's label (``LABELS``), by the newsroom dictionary or by
 a rule (company designators, a dateline). Rows of results are typed by their own evidence and
-their column's (``of_row``, ``of_table``); an organisation "of" a country is split in two
-(``split_of_country``). Once a story's mentions are grouped by entity, ``of_group`` decides
-the entity's type, strongest evidence first: the dictionary, a country, a vessel's cue, a
-name's head word, a known place the story gives no other reading of, then the full name's
-own mentions, then the majority.
+their column's (``of_row``, ``of_column``); a mention that runs two names together is split
+(``split``: an organisation "of" a country, a place before a person). Once a story's
+mentions are grouped by entity, ``of_group`` decides the entity's type, strongest evidence
+first (see there).
 """
 
 from __future__ import annotations
@@ -155,11 +154,9 @@ class EntityTypes:
     def split(self, mention: Mention) -> list[Mention]:
         """A mention that runs two names together, as two: an organisation "of" a country,
         a place before a person ("Mayor of Koszalin Piotr Jedlinski")."""
-        return (
-            self.split_of_country(mention)
-            if mention.type != "person"
-            else (self.split_leading_place(mention))
-        )
+        if mention.type == "person":
+            return self.split_leading_place(mention)
+        return self.split_of_country(mention)
 
     def split_leading_place(self, mention: Mention) -> list[Mention]:
         """ "Koszalin Piotr Jedlinski": a place the gazetteer knows, then a given name."""

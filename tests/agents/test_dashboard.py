@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 
 from agents.observe.logs import never_fatal
+from agents.observe.metrics import Metrics
 from agents.stages.trends import entity_identity, story_summary
 from agents.web.dashboard import percentiles
+from pipeline.config import Settings
 
 
 def story() -> dict[str, Any]:
@@ -90,3 +92,16 @@ def test_a_failing_observation_is_logged_and_never_raised(
     (record,) = caplog.records
     assert record.getMessage() == "a dashboard sample failed"
     assert record.exc_info is not None
+
+
+def test_the_push_panel_reads_each_subscription_from_the_metrics() -> None:
+    metrics = Metrics(Settings.load())
+    assert metrics.push_health() == []
+    for outcome in ("delivered", "delivered", "retried"):
+        metrics.pushed("cms", outcome)
+    metrics.pushed("partner", "failed")
+    metrics.push_waiting("cms", 3.14159)
+    assert metrics.push_health() == [
+        {"name": "cms", "delivered": 2, "retried": 1, "failed": 0, "oldestSeconds": 3.1},
+        {"name": "partner", "delivered": 0, "retried": 0, "failed": 1, "oldestSeconds": 0.0},
+    ]

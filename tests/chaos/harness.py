@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient
 
 from agents.kafka.clients import (
+    batches_to_end,
     group_caught_up,
     produce_raw_items,
     started_producer,
-    topic_partitions,
 )
 from agents.kafka.security import client_options
 from agents.kafka.topics import TopicNames, subscription_topic
@@ -215,23 +215,7 @@ def drain(settings: Settings, timeout: float) -> None:
 
 async def read_records(settings: Settings, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
     """Every record of ``topic``, from the beginning to the current end."""
-    consumer = AIOKafkaConsumer(
-        **client_options(settings), enable_auto_commit=False, isolation_level="read_committed"
-    )
-    partitions = await topic_partitions(settings, topic)
-    await consumer.start()
-    found: list[ConsumerRecord[bytes, bytes]] = []
-    try:
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        while any([await consumer.position(tp) < end for tp, end in ends.items()]):
-            batch = await consumer.getmany(timeout_ms=1000)
-            for records in batch.values():
-                found.extend(records)
-    finally:
-        await consumer.stop()
-    return found
+    return [record async for batch in batches_to_end(settings, topic) for record in batch]
 
 
 async def read_all(settings: Settings, topic: str) -> list[dict[str, object]]:
