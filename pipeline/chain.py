@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, cast
 
 import orjson
@@ -61,6 +61,8 @@ class Cleaned:
     """Who the lead names and which figures it gives (``pipeline.evidence``)."""
     body_fingerprint: str = ""
     """The body's own exact-content key: the same text under another headline."""
+    encoded: bytes | None = field(default=None, compare=False, repr=False)
+    """The JSON this was read from: handed on as it is, not encoded again, on the next hop."""
 
     @classmethod
     def of(cls, item: RawItem, article: Article) -> Cleaned:
@@ -86,10 +88,10 @@ class Cleaned:
         }
 
     def to_json(self) -> bytes:
-        return orjson.dumps(self.to_dict())
+        return self.encoded if self.encoded is not None else orjson.dumps(self.to_dict())
 
     @classmethod
-    def from_dict(cls, value: dict[str, Any]) -> Cleaned:
+    def from_dict(cls, value: dict[str, Any], encoded: bytes | None = None) -> Cleaned:
         article = Article.from_dict(value["article"])
         lead = article.headline, opening(article.paragraphs)
         return cls(
@@ -103,11 +105,12 @@ class Cleaned:
                 tuple(value["leadFigures"]) if "leadFigures" in value else lead_figures(*lead)
             ),
             body_fingerprint=value.get("bodyFingerprint", ""),
+            encoded=encoded,
         )
 
     @classmethod
     def from_json(cls, data: bytes) -> Cleaned:
-        return cls.from_dict(orjson.loads(data))
+        return cls.from_dict(orjson.loads(data), data)
 
     def incoming(self) -> Incoming:
         """The item as dedup sees it."""
@@ -143,7 +146,8 @@ class Unique:
     decision: Decision
 
     def to_json(self) -> bytes:
-        return orjson.dumps({"cleaned": self.cleaned.to_dict(), "decision": asdict(self.decision)})
+        cleaned = orjson.Fragment(self.cleaned.to_json())
+        return orjson.dumps({"cleaned": cleaned, "decision": asdict(self.decision)})
 
     @classmethod
     def from_json(cls, data: bytes) -> Unique:
@@ -190,9 +194,9 @@ def item_id_for(data: bytes | None) -> str:
     except orjson.JSONDecodeError:
         value = None
     for found in _items_in(value):
-        for field in ("id", "itemId"):  # a raw item's, or a dead letter's
-            if isinstance(found.get(field), str) and found[field]:
-                return str(found[field])[:200]
+        for name in ("id", "itemId"):  # a raw item's, or a dead letter's
+            if isinstance(found.get(name), str) and found[name]:
+                return str(found[name])[:200]
     return "sha256:" + hashlib.sha256(data).hexdigest()[:32]
 
 
@@ -281,9 +285,24 @@ def clean_step(data: bytes | None, max_bytes: int) -> Cleaned | DeadLetter:
         return stage_failure("clean", data, error)
 
 
-def clean_many(records: Sequence[bytes | None], max_bytes: int) -> list[Cleaned | DeadLetter]:
+@dataclass(frozen=True)
+class CleanedRecord:
+    """A cleaned item as the clean stage hands it on: its key and its JSON, encoded where it
+    was cleaned (in a cleaning process, off the event loop)."""
+
+    fingerprint: str
+    value: bytes
+
+
+def clean_many(records: Sequence[bytes | None], max_bytes: int) -> list[CleanedRecord | DeadLetter]:
     """``clean_step`` over a batch of records: one call into a cleaning process."""
-    return [clean_step(data, max_bytes) for data in records]
+    return [_handed_on(clean_step(data, max_bytes)) for data in records]
+
+
+def _handed_on(result: Cleaned | DeadLetter) -> CleanedRecord | DeadLetter:
+    if isinstance(result, DeadLetter):
+        return result
+    return CleanedRecord(result.fingerprint, result.to_json())
 
 
 def dedup_step(

@@ -36,6 +36,8 @@ from agents.observe.metrics import Metrics
 
 log = logging.getLogger("newswire.outbox")
 IN_FLIGHT = 256
+PREPARED_AHEAD = 2
+"""Batches taken, their work started, while the one before them is handled."""
 """Batches of events waiting for their acknowledgements before the agent waits too."""
 FIRST_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 10.0
@@ -114,6 +116,7 @@ class Outbox:
         size: int = 1,
         within: float = 0.0,
         quarantine: Quarantine | None = None,
+        prepare: Prepare | None = None,
     ) -> None:
         """Hand the events of ``stream`` to ``handle``: one at a time (``size`` 1, in its
         own stream iteration, as tables keyed by partition need), else up to ``size`` at
@@ -124,10 +127,15 @@ class Outbox:
         still raises on goes to ``quarantine`` (its dead letter): one record must never stop
         the wire. Records written before the failure count too; a replay of them is harmless,
         as after a crash. Without ``quarantine`` the worker stops instead (the events were
-        never acked: they are read again after the restart)."""
+        never acked: they are read again after the restart).
+
+        With ``prepare``, each batch's work off the event loop starts as soon as it is taken
+        (``Batch.started``), while the batches before it are still handled, in order."""
         concrete = cast(Stream[Any], stream)
         manual = concrete.noack() if size == 1 else concrete
         batches = _singly(manual) if size == 1 else concrete.noack_take(size, within)
+        if prepare is not None:
+            batches = _prepared_ahead(batches, prepare)
         acks = _Acker(manual, self)
         try:
             async for events in batches:
@@ -246,6 +254,44 @@ async def _singly(stream: StreamT[Any]) -> AsyncIterator[Sequence[EventT[Any]]]:
         yield [event]
 
 
+class Batch(list[EventT[Any]]):
+    """Events taken together, with the work ``prepare`` started on them when they were."""
+
+    started: asyncio.Future[Any]
+
+
+async def _prepared_ahead(
+    batches: AsyncIterator[Sequence[EventT[Any]]], prepare: Prepare
+) -> AsyncIterator[Sequence[EventT[Any]]]:
+    """``batches`` as they come, each with its work started as it is taken, up to
+    ``PREPARED_AHEAD`` batches before the one being handled; a failure to take the next
+    batch surfaces here, after the batches taken before it."""
+    taken: asyncio.Queue[Batch | BaseException] = asyncio.Queue(PREPARED_AHEAD)
+
+    async def take() -> None:
+        try:
+            async for events in batches:
+                batch = Batch(events)
+                batch.started = asyncio.ensure_future(prepare(batch))
+                await taken.put(batch)
+        except Exception as error:
+            await taken.put(error)
+
+    taker = asyncio.ensure_future(take())
+    try:
+        while True:
+            batch = await taken.get()
+            if isinstance(batch, BaseException):
+                raise batch
+            yield batch
+    finally:
+        taker.cancel()
+        while not taken.empty():
+            left = taken.get_nowait()
+            if isinstance(left, Batch):
+                left.started.cancel()
+
+
 @dataclass(frozen=True)
 class Record:
     """A record to send (again): where, and what."""
@@ -289,6 +335,9 @@ def _error(fut: FutureMessage) -> BaseException | None:
 
 
 Handler = Callable[[Sequence[EventT[Any]]], Awaitable[None]]
+Prepare = Callable[[Sequence[EventT[Any]]], Awaitable[Any]]
+"""Work on a batch that needs neither the event loop nor the order of handling (cleaning in
+another process), started as the batch is taken."""
 Quarantine = Callable[[EventT[Any], BaseException], Awaitable[None]]
 """Writes the dead letter of an event its stage failed on."""
 Done = tuple[Sequence[EventT[Any]], list[FutureMessage]]

@@ -8,13 +8,13 @@ from collections.abc import Sequence
 import faust
 from faust.types import EventT
 
-from agents.kafka.outbox import Outbox
+from agents.kafka.outbox import Batch, Outbox
 from agents.kafka.topics import Lane, Topics, headers
 from agents.observe.metrics import Metrics
 from agents.stages.cleaners import Cleaners
 from agents.stages.lanes import FastLane
 from agents.stages.outcomes import quarantine_for, reject
-from pipeline.chain import DeadLetter
+from pipeline.chain import CleanedRecord, DeadLetter
 
 CLEAN_BATCH = 32
 CLEAN_WINDOW_S = 0.01
@@ -28,10 +28,18 @@ def register_clean(
     cleaners: Cleaners,
     fast_lane: FastLane,
 ) -> None:
+    async def start_cleaning(events: Sequence[EventT[bytes]]) -> list[CleanedRecord | DeadLetter]:
+        return await cleaners.clean([event.value for event in events])
+
     def register_lane(lane: Lane) -> None:
         async def clean_batch(events: Sequence[EventT[bytes]]) -> None:
+            # A batch taken while the one before it was handled is cleaning already; one
+            # handled singly after its batch failed is cleaned now.
             started = time.perf_counter()
-            results = await cleaners.clean([event.value for event in events])
+            if isinstance(events, Batch):
+                results = await events.started
+            else:
+                results = await start_cleaning(events)
             each = (time.perf_counter() - started) / len(events)
             for result in results:
                 metrics.time_stage("clean", each)
@@ -40,7 +48,7 @@ def register_clean(
                 else:
                     metrics.count("clean", "cleaned")
                     await outbox.send(
-                        lane.cleaned, result.fingerprint.encode(), result.to_json(), headers(None)
+                        lane.cleaned, result.fingerprint.encode(), result.value, headers(None)
                     )
 
         fast_lane.agent(
@@ -53,6 +61,7 @@ def register_clean(
             CLEAN_BATCH,
             CLEAN_WINDOW_S,
             quarantine_for(topics, outbox, metrics, "clean"),
+            start_cleaning,
         )
 
     for lane in topics.lanes:

@@ -8,10 +8,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from pipeline.chain import Cleaned, DeadLetter, clean_many
+from pipeline.chain import CleanedRecord, DeadLetter, clean_many
 
 log = logging.getLogger("newswire.clean")
 
@@ -40,12 +41,22 @@ class Cleaners:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
 
-    async def clean(self, records: list[bytes | None]) -> list[Cleaned | DeadLetter]:
+    async def clean(self, records: Sequence[bytes | None]) -> list[CleanedRecord | DeadLetter]:
+        """The batch's results in its order; with more than one process, each cleans a
+        share of the batch at the same time."""
         if self._pool is None:
             return clean_many(records, self.max_bytes)
         loop = asyncio.get_running_loop()
+        step = max(1, -(-len(records) // self.processes))
+        shares = [records[i : i + step] for i in range(0, len(records), step)]
         try:
-            return await loop.run_in_executor(self._pool, clean_many, records, self.max_bytes)
+            cleaned = await asyncio.gather(
+                *(
+                    loop.run_in_executor(self._pool, clean_many, share, self.max_bytes)
+                    for share in shares
+                )
+            )
+            return [result for share in cleaned for result in share]
         except BrokenProcessPool:
             # A cleaning process died (killed, out of memory): new processes for the next
             # batch, and this one cleaned here so that nothing waits or is lost.

@@ -18,7 +18,7 @@ from typing import Any
 import faust
 from faust.types import EventT
 
-from agents.kafka.outbox import Handler, Outbox, Quarantine
+from agents.kafka.outbox import Handler, Outbox, Prepare, Quarantine
 from agents.kafka.topics import Lane
 
 HOLD_S = 0.3
@@ -67,9 +67,11 @@ class FastLane:
         size: int = 1,
         within: float = 0.0,
         quarantine: Quarantine | None = None,
+        prepare: Prepare | None = None,
     ) -> None:
         """The agent of ``stage`` in ``lane``: ``handle`` over batches of ``source`` (as
-        ``Outbox.consume`` takes them), stepping aside or marking the fast lane busy. The
+        ``Outbox.consume`` takes them, with ``prepare``), stepping aside or marking the fast
+        lane busy. The
         routine lane's agents keep the stage's name; the fast lane's add "-urgent". A record
         the stage fails on goes to ``quarantine``."""
         name = stage if lane.name == "routine" else f"{stage}-{lane.name}"
@@ -77,7 +79,7 @@ class FastLane:
 
         @app.agent(source, name=name)
         async def lane_agent(stream: faust.StreamT[bytes]) -> None:
-            await outbox.consume(stream, gated, size, within, quarantine)
+            await outbox.consume(stream, gated, size, within, quarantine, prepare)
 
     async def _routine_turn(self) -> None:
         deadline = time.monotonic() + MAX_STEP_ASIDE_S

@@ -21,7 +21,7 @@ import orjson
 from faust.types import TP, EventT
 
 from agents.kafka.delivery import PublishedVersions
-from agents.kafka.outbox import Outbox
+from agents.kafka.outbox import Batch, Outbox
 from agents.kafka.topics import Topics, headers
 from agents.observe.logs import item_event, never_fatal
 from agents.observe.metrics import Metrics
@@ -37,6 +37,14 @@ from pipeline.subscriptions import SubscriptionIndex
 
 ENRICH_WINDOW_S = 0.05
 URGENT_BATCH = 4
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A batch's unique items, with their enrichments."""
+
+    uniques: list[Unique]
+    enrichments: list[Enrichment]
 
 
 @dataclass(frozen=True)
@@ -76,9 +84,17 @@ def register_publish(
     for lane in topics.lanes:
         # The fast lane enriches a few stories at a time: a flash waits for no long batch.
         batch = settings.enrich_batch if lane.name == "routine" else URGENT_BATCH
-        handle = publisher.publish_batch
         fast_lane.agent(
-            app, outbox, "publish", lane, lane.unique, handle, batch, ENRICH_WINDOW_S, quarantine
+            app,
+            outbox,
+            "publish",
+            lane,
+            lane.unique,
+            publisher.publish_batch,
+            batch,
+            ENRICH_WINDOW_S,
+            quarantine,
+            publisher.prepare,
         )
 
 
@@ -111,11 +127,20 @@ class Publisher:
         )
         self.published = PublishedVersions(table, settings.dedup_config().retention)
         self.story_headers = headers("story")
+        self._enriching = asyncio.Lock()
+
+    async def prepare(self, events: Sequence[EventT[bytes]]) -> Prepared:
+        """What a batch's stories are made of: its items read and enriched, while the
+        batches before it are still going out."""
+        uniques = [Unique.from_json(event.value) for event in events]
+        return Prepared(uniques, await self.enriched([u.cleaned.article for u in uniques]))
 
     async def publish_batch(self, events: Sequence[EventT[bytes]]) -> None:
         await self.published.read_back_done.wait()
+        # A batch handled singly after it failed as a whole is read and enriched now.
+        prepared = await (events.started if isinstance(events, Batch) else self.prepare(events))
         subscriptions = self.router.index(None)
-        stories = await self.outgoing([Unique.from_json(event.value) for event in events])
+        stories = await self.outgoing(prepared)
         values = [orjson.dumps(out.published.story) for out in stories]
         async with self.outbox.acknowledged():
             for out, value in zip(stories, values, strict=True):
@@ -132,11 +157,10 @@ class Publisher:
         for out, sent_to in zip(stories, receivers, strict=True):
             await self.done(out, sent_to)
 
-    async def outgoing(self, uniques: list[Unique]) -> list[Outgoing]:
+    async def outgoing(self, batch: Prepared) -> list[Outgoing]:
         """The stories of a batch to put out; notices and dead letters for the others."""
-        enrichments = await self.enriched([unique.cleaned.article for unique in uniques])
         found = []
-        for unique, enrichment in zip(uniques, enrichments, strict=True):
+        for unique, enrichment in zip(batch.uniques, batch.enrichments, strict=True):
             key, version = unique.decision.uri.encode(), unique.decision.version
             verdict = self.published.verdict(key, version, unique.cleaned.item.id)
             if verdict == "replayed":
@@ -155,10 +179,12 @@ class Publisher:
         return found
 
     async def enriched(self, articles: list[Article]) -> list[Enrichment]:
-        """The model runs off the event loop, so heartbeats and commits go on meanwhile."""
-        started = time.perf_counter()
-        loop = asyncio.get_running_loop()
-        enrichments = await loop.run_in_executor(None, self.enrich, articles)
+        """The model runs off the event loop, so heartbeats and commits go on meanwhile; one
+        batch at a time (the model and its paragraph cache are not shared across threads)."""
+        async with self._enriching:
+            started = time.perf_counter()
+            loop = asyncio.get_running_loop()
+            enrichments = await loop.run_in_executor(None, self.enrich, articles)
         metrics = self.metrics
         metrics.ner_batch_seconds.labels(metrics.worker).observe(time.perf_counter() - started)
         metrics.ner_batch_size.labels(metrics.worker).observe(len(articles))

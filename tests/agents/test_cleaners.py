@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from agents.stages.cleaners import Cleaners
-from pipeline.chain import Cleaned, DeadLetter, clean_many
+from pipeline.chain import CleanedRecord, DeadLetter, clean_many
 from tests.conftest import raw_item
 
 BATCH = [
@@ -28,14 +28,24 @@ def cleaners() -> Iterator[Cleaners]:
     started.stop()
 
 
-def summary(results: list[Cleaned | DeadLetter]) -> list[object]:
-    return [r.to_json() if isinstance(r, Cleaned) else r.letter["code"] for r in results]
+def summary(results: list[CleanedRecord | DeadLetter]) -> list[object]:
+    return [r.value if isinstance(r, CleanedRecord) else r.letter["code"] for r in results]
 
 
 async def test_a_batch_cleaned_in_a_process_is_the_one_cleaned_here(cleaners: Cleaners) -> None:
     results = await cleaners.clean(BATCH)
     assert summary(results) == summary(clean_many(BATCH, 1 << 20))
-    assert [type(r) for r in results] == [Cleaned, DeadLetter, Cleaned]
+    assert [type(r) for r in results] == [CleanedRecord, DeadLetter, CleanedRecord]
+
+
+async def test_two_processes_clean_a_batch_in_its_order() -> None:
+    pair = Cleaners(processes=2, max_bytes=1 << 20)
+    pair.start()
+    try:
+        results = await pair.clean(BATCH * 3)
+    finally:
+        pair.stop()
+    assert summary(results) == summary(clean_many(BATCH * 3, 1 << 20))
 
 
 async def test_a_killed_process_loses_no_batch(cleaners: Cleaners) -> None:

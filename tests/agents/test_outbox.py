@@ -14,7 +14,7 @@ from aiokafka.errors import MessageSizeTooLargeError
 from faust.types.tuples import FutureMessage
 
 from agents.kafka.delivery import PublishedVersions
-from agents.kafka.outbox import DeliveryHealth, Outbox, Record, note_sent
+from agents.kafka.outbox import Batch, DeliveryHealth, Outbox, Record, note_sent
 from agents.observe.metrics import Metrics
 from pipeline.config import Settings
 
@@ -184,6 +184,60 @@ async def test_a_record_a_stage_fails_on_gets_its_dead_letter_and_the_rest_go_on
     assert quarantined == [("poison", "a bug")]
     assert "good" in handled and "after" in handled
     assert crashes == []
+    assert stream.acked == ["good", "poison", "after"]
+
+
+async def test_a_batch_is_prepared_while_the_one_before_it_is_handled() -> None:
+    stream = ListStream(["a", "b", "c", "d"])
+    outbox = outbox_with(FlakyProducer(0), DeliveryHealth(), [])
+    prepared: list[list[str]] = []
+    next_one_started = asyncio.Event()
+    handled: list[list[str]] = []
+
+    async def prepare(events: Any) -> list[str]:
+        prepared.append(list(events))
+        if len(prepared) == 2:
+            next_one_started.set()
+        return [event.upper() for event in events]
+
+    async def handle(events: Any) -> None:
+        assert isinstance(events, Batch)
+        # The first batch is not done until the second is being prepared.
+        await asyncio.wait_for(next_one_started.wait(), 1.0)
+        handled.append(await events.started)
+
+    consuming = asyncio.ensure_future(
+        outbox.consume(stream, handle, size=2, within=0.01, prepare=prepare)  # type: ignore[arg-type]
+    )
+    await asyncio.sleep(0.1)
+    consuming.cancel()
+    assert handled == [["A", "B"], ["C", "D"]]  # in the order taken
+    assert stream.acked == ["a", "b", "c", "d"]
+
+
+async def test_a_batch_whose_preparation_fails_is_handled_one_record_at_a_time() -> None:
+    stream, crashes = ListStream(["good", "poison", "after"]), []
+    outbox = outbox_with(FlakyProducer(0), DeliveryHealth(), crashes)
+    handled: list[str] = []
+    quarantined: list[str] = []
+
+    async def prepare(events: Any) -> list[str]:
+        if "poison" in events:
+            raise ValueError("unreadable")
+        return list(events)
+
+    async def handle(events: Any) -> None:
+        handled.extend(await (events.started if isinstance(events, Batch) else prepare(events)))
+
+    async def quarantine(event: Any, error: BaseException) -> None:
+        quarantined.append(event)
+
+    consuming = asyncio.ensure_future(
+        outbox.consume(stream, handle, 3, 0.01, quarantine, prepare)  # type: ignore[arg-type]
+    )
+    await asyncio.sleep(0.1)
+    consuming.cancel()
+    assert (handled, quarantined, crashes) == (["good", "after"], ["poison"], [])
     assert stream.acked == ["good", "poison", "after"]
 
 

@@ -7,7 +7,16 @@ import base64
 import orjson
 import pytest
 
-from pipeline.chain import DeadLetter, Duplicate, Published, run_chain
+from pipeline.chain import (
+    Cleaned,
+    DeadLetter,
+    Duplicate,
+    Published,
+    Unique,
+    clean_step,
+    dedup_step,
+    run_chain,
+)
 from pipeline.dedup import DedupConfig, DedupIndex
 from pipeline.validation import validation_error
 from tests.conftest import SEED_HEADLINE, raw_item
@@ -118,3 +127,17 @@ def test_a_dead_letter_keeps_the_item_id_when_it_can_be_read() -> None:
     outcome = run(orjson.dumps({"id": "item-42", "source": 3}))
     assert isinstance(outcome, DeadLetter)
     assert outcome.item_id == "item-42"
+
+
+def test_a_cleaned_item_is_handed_on_as_it_was_read_and_reads_back_the_same() -> None:
+    """Dedup hands the cleaned JSON it read on to publish as it is, not encoded again."""
+    cleaned = clean_step(raw_item(STORY).to_json(), MAX_BYTES)
+    assert isinstance(cleaned, Cleaned)
+    read = Cleaned.from_json(cleaned.to_json())
+    unique = dedup_step(read, DedupIndex(), CONFIG)
+    assert isinstance(unique, Unique)
+    value = unique.to_json()
+    assert b'"cleaned":' + cleaned.to_json() in value
+    again = Unique.from_json(value)
+    assert again.cleaned.to_json() == cleaned.to_json()  # encoded afresh: the same
+    assert again.decision == unique.decision
