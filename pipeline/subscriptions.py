@@ -3,7 +3,7 @@
 A filter is a JSON object; every field given must match (AND), any value of a field will do
 (OR)::
 
-    {"entities": ["Vladimir Putin", "https://www.wikidata.org/wiki/Q7747"],
+    {"entities": ["Vladimir Putin", "http://www.wikidata.org/entity/Q7747"],
      "entityTypes": ["person"], "places": ["RU", "Ukraine"], "sources": ["upi"],
      "languages": ["en"], "keywords": ["sanctions", "peace talks"], "maxUrgency": 3}
 

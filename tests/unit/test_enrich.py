@@ -112,6 +112,25 @@ def test_the_newsroom_dictionary_teaches_new_names(tmp_path: Path) -> None:
     assert zvx.links == {"uri": "https://example.org/zvx"}
 
 
+def test_an_international_body_is_one_entity_with_its_id_under_any_of_its_names(
+    enricher: Enricher,
+) -> None:
+    result = enricher.enrich(
+        story(
+            "The United Nations Security Council met on Friday.",
+            "The U.N. Security Council said aid must flow, and the UN agreed.",
+        )
+    )
+    council = [e for e in result.entities if "Security Council" in e.name]
+    assert [(e.name, e.type) for e in council] == [
+        ("United Nations Security Council", "organisation")
+    ]
+    assert council[0].links == {"uri": "http://www.wikidata.org/entity/Q37470"}
+    assert len(council[0].mentions) == 2
+    un = next(e for e in result.entities if e.name == "United Nations")
+    assert un.links == {"uri": "http://www.wikidata.org/entity/Q1065"}
+
+
 def test_quotes_are_attributed_by_the_usual_patterns(enricher: Enricher) -> None:
     result = enricher.enrich(
         story(
