@@ -36,9 +36,9 @@ from agents.observe.metrics import Metrics
 
 log = logging.getLogger("newswire.outbox")
 IN_FLIGHT = 256
+"""Batches of events waiting for their acknowledgements before the agent waits too."""
 PREPARED_AHEAD = 2
 """Batches taken, their work started, while the one before them is handled."""
-"""Batches of events waiting for their acknowledgements before the agent waits too."""
 FIRST_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 10.0
 
@@ -258,6 +258,14 @@ class Batch(list[EventT[Any]]):
     """Events taken together, with the work ``prepare`` started on them when they were."""
 
     started: asyncio.Future[Any]
+
+
+async def prepared(events: Sequence[EventT[Any]], prepare: Prepare) -> Any:
+    """What ``prepare`` makes of ``events``: started when they were taken, or, for events
+    handled one by one after their batch failed, now."""
+    if isinstance(events, Batch):
+        return await events.started
+    return await prepare(events)
 
 
 async def _prepared_ahead(

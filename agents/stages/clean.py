@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import faust
 from faust.types import EventT
 
-from agents.kafka.outbox import Batch, Outbox
+from agents.kafka.outbox import Outbox, prepared
 from agents.kafka.topics import Lane, Topics, headers
 from agents.observe.metrics import Metrics
 from agents.stages.cleaners import Cleaners
@@ -33,13 +33,8 @@ def register_clean(
 
     def register_lane(lane: Lane) -> None:
         async def clean_batch(events: Sequence[EventT[bytes]]) -> None:
-            # A batch taken while the one before it was handled is cleaning already; one
-            # handled singly after its batch failed is cleaned now.
             started = time.perf_counter()
-            if isinstance(events, Batch):
-                results = await events.started
-            else:
-                results = await start_cleaning(events)
+            results = await prepared(events, start_cleaning)
             each = (time.perf_counter() - started) / len(events)
             for result in results:
                 metrics.time_stage("clean", each)

@@ -71,9 +71,8 @@ class FastLane:
     ) -> None:
         """The agent of ``stage`` in ``lane``: ``handle`` over batches of ``source`` (as
         ``Outbox.consume`` takes them, with ``prepare``), stepping aside or marking the fast
-        lane busy. The
-        routine lane's agents keep the stage's name; the fast lane's add "-urgent". A record
-        the stage fails on goes to ``quarantine``."""
+        lane busy. The routine lane's agents keep the stage's name; the fast lane's add
+        "-urgent". A record the stage fails on goes to ``quarantine``."""
         name = stage if lane.name == "routine" else f"{stage}-{lane.name}"
         gated = self.handler(lane, handle)
 

@@ -21,7 +21,7 @@ import orjson
 from faust.types import TP, EventT
 
 from agents.kafka.delivery import PublishedVersions
-from agents.kafka.outbox import Batch, Outbox
+from agents.kafka.outbox import Outbox, prepared
 from agents.kafka.topics import Topics, headers
 from agents.observe.logs import item_event, never_fatal
 from agents.observe.metrics import Metrics
@@ -137,10 +137,8 @@ class Publisher:
 
     async def publish_batch(self, events: Sequence[EventT[bytes]]) -> None:
         await self.published.read_back_done.wait()
-        # A batch handled singly after it failed as a whole is read and enriched now.
-        prepared = await (events.started if isinstance(events, Batch) else self.prepare(events))
         subscriptions = self.router.index(None)
-        stories = await self.outgoing(prepared)
+        stories = await self.outgoing(await prepared(events, self.prepare))
         values = [orjson.dumps(out.published.story) for out in stories]
         async with self.outbox.acknowledged():
             for out, value in zip(stories, values, strict=True):

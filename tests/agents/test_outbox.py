@@ -14,7 +14,7 @@ from aiokafka.errors import MessageSizeTooLargeError
 from faust.types.tuples import FutureMessage
 
 from agents.kafka.delivery import PublishedVersions
-from agents.kafka.outbox import Batch, DeliveryHealth, Outbox, Record, note_sent
+from agents.kafka.outbox import Batch, DeliveryHealth, Outbox, Record, note_sent, prepared
 from agents.observe.metrics import Metrics
 from pipeline.config import Settings
 
@@ -227,7 +227,7 @@ async def test_a_batch_whose_preparation_fails_is_handled_one_record_at_a_time()
         return list(events)
 
     async def handle(events: Any) -> None:
-        handled.extend(await (events.started if isinstance(events, Batch) else prepare(events)))
+        handled.extend(await prepared(events, prepare))
 
     async def quarantine(event: Any, error: BaseException) -> None:
         quarantined.append(event)
