@@ -189,8 +189,9 @@ class EntityTypes:
         """An entity's type. Known entities keep theirs; countries are places; a vessel's
         cue in the story ("the cruise ship Costa Concordia", "MV Sewol") makes it a thing;
         the story calling it a place ("the island of Giglio") makes it one; a name's head
-        word ("… Plc", "… River", "… Square") types it; a one-word place the gazetteer knows
-        stays a place where the model read a person or an organisation (``_known_place``);
+        word ("… Plc", "… River", "… Square") types it; a place the gazetteer knows by the
+        whole name stays a place where the model read a person or an organisation
+        (``_known_place``);
         otherwise the full name's own mentions decide ("Brudzinski" tagged ORG is still
         Joachim Brudziński, a person), then the majority."""
         if group.known:
@@ -212,15 +213,18 @@ class EntityTypes:
         return (full or group.types).most_common(1)[0][0]
 
     def _known_place(self, group: MentionGroup) -> bool:
-        """A one-word name the gazetteer knows as a region or a populated place, and no given
-        name, which the model read only as a person ("Tuscany") or an organisation
-        ("Chelyabinsk's governor"), and which no row of results names (there "Chelsea" is
-        the club)."""
-        if " " in group.name or group.types["place"] or group.types.keys() - READ_AS_PLACE:
+        """A name the gazetteer knows as a region or a populated place, opening with no given
+        name, which the model read only as a person ("Tuscany", "Saffron Walden") or, in one
+        word, as an organisation ("Chelyabinsk's governor"), and which no row of results
+        names (there "Chelsea" is the club)."""
+        if group.types["place"] or group.types.keys() - READ_AS_PLACE:
             return False
+        if " " in group.name and group.types.keys() != {"person"}:
+            return False  # "the White House said": a building by name, an organisation here
         if any(m.in_table for m in group.mentions):
             return False
-        return group.name not in given_names() and self.gazetteer.is_place(group.name)
+        first = group.name.split(" ", 1)[0]
+        return first not in given_names() and self.gazetteer.is_place(group.name)
 
 
 def is_vessel(name: str, body: str) -> bool:

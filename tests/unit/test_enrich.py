@@ -320,6 +320,13 @@ def test_cues_the_model_lacks_type_ships_islands_regions_and_portfolios(enricher
     assert types["Emergencies Ministry"] == "organisation"
 
 
+def test_a_town_known_by_its_whole_name_is_no_person(enricher: Enricher) -> None:
+    """The small model reads "Saffron Walden" (a town of 15,000) as a person here; no given
+    name opens it and the gazetteer knows it whole."""
+    result = enricher.enrich(story("Saffron Walden council met on Tuesday."))
+    assert {(e.name, e.type) for e in result.entities} == {("Saffron Walden", "place")}
+
+
 def test_french_copy_is_read_by_the_french_model(enricher: Enricher) -> None:
     result = enricher.enrich(
         story(
