@@ -214,12 +214,13 @@ class EntityTypes:
 
     def _known_place(self, group: MentionGroup) -> bool:
         """A name the gazetteer knows as a region or a populated place, opening with no given
-        name, which the model read only as a person ("Tuscany", "Saffron Walden") or, in one
-        word, as an organisation ("Chelyabinsk's governor"), and which no row of results
-        names (there "Chelsea" is the club)."""
-        if group.types["place"] or group.types.keys() - READ_AS_PLACE:
+        name, which the model read as a person ("Tuscany", "Saffron Walden") or, in one word,
+        as an organisation ("Chelyabinsk's governor"), whether or not it also read it as a
+        place ("Busan" once a place, once a person), and which no row of results names
+        (there "Chelsea" is the club)."""
+        if group.types.keys() - READ_AS_PLACE - {"place"}:
             return False
-        if " " in group.name and group.types.keys() != {"person"}:
+        if " " in group.name and group.types.keys() - {"place"} != {"person"}:
             return False  # "the White House said": a building by name, an organisation here
         if any(m.in_table for m in group.mentions):
             return False
