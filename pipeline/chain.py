@@ -6,7 +6,6 @@ raises for bad input, so no item is ever lost to an exception.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, cast
 
@@ -283,26 +282,6 @@ def clean_step(data: bytes | None, max_bytes: int) -> Cleaned | DeadLetter:
         return DeadLetter(item.id, dead_letter(item.id, rejected, data or b""))
     except Exception as error:  # a parser bug must not lose the item: it becomes a dead letter
         return stage_failure("clean", data, error)
-
-
-@dataclass(frozen=True)
-class CleanedRecord:
-    """A cleaned item as the clean stage hands it on: its key and its JSON, encoded where it
-    was cleaned (in a cleaning process, off the event loop)."""
-
-    fingerprint: str
-    value: bytes
-
-
-def clean_many(records: Sequence[bytes | None], max_bytes: int) -> list[CleanedRecord | DeadLetter]:
-    """``clean_step`` over a batch of records: one call into a cleaning process."""
-    return [_handed_on(clean_step(data, max_bytes)) for data in records]
-
-
-def _handed_on(result: Cleaned | DeadLetter) -> CleanedRecord | DeadLetter:
-    if isinstance(result, DeadLetter):
-        return result
-    return CleanedRecord(result.fingerprint, result.to_json())
 
 
 def dedup_step(

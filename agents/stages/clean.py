@@ -14,7 +14,8 @@ from agents.observe.metrics import Metrics
 from agents.stages.cleaners import Cleaners
 from agents.stages.lanes import FastLane
 from agents.stages.outcomes import quarantine_for, reject
-from pipeline.chain import CleanedRecord, DeadLetter
+from pipeline.chain import DeadLetter
+from pipeline.hops import CleanedRecord
 
 CLEAN_BATCH = 32
 CLEAN_WINDOW_S = 0.01

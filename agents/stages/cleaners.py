@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from pipeline.chain import CleanedRecord, DeadLetter, clean_many
+from pipeline.chain import DeadLetter
+from pipeline.hops import CleanedRecord, clean_many
 
 log = logging.getLogger("newswire.clean")
 

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 import pytest
 
 from agents.stages.cleaners import Cleaners
-from pipeline.chain import CleanedRecord, DeadLetter, clean_many
+from pipeline.chain import DeadLetter
+from pipeline.hops import CleanedRecord, clean_many
 from tests.conftest import raw_item
 
 BATCH = [
