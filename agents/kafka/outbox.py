@@ -38,7 +38,8 @@ log = logging.getLogger("newswire.outbox")
 IN_FLIGHT = 256
 """Batches of events waiting for their acknowledgements before the agent waits too."""
 PREPARED_AHEAD = 2
-"""Batches taken, their work started, while the one before them is handled."""
+"""Batches taken and waiting, their work started, while the one before them is handled (one
+more may be taken, its work started, while it waits for room)."""
 FIRST_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 10.0
 
@@ -271,9 +272,9 @@ async def prepared(events: Sequence[EventT[Any]], prepare: Prepare) -> Any:
 async def _prepared_ahead(
     batches: AsyncIterator[Sequence[EventT[Any]]], prepare: Prepare
 ) -> AsyncIterator[Sequence[EventT[Any]]]:
-    """``batches`` as they come, each with its work started as it is taken, up to
-    ``PREPARED_AHEAD`` batches before the one being handled; a failure to take the next
-    batch surfaces here, after the batches taken before it."""
+    """``batches`` as they come, each with its work started as it is taken, while the one
+    before is handled (``PREPARED_AHEAD``); a failure to take the next batch surfaces here,
+    after the batches taken before it."""
     taken: asyncio.Queue[Batch | BaseException] = asyncio.Queue(PREPARED_AHEAD)
 
     async def take() -> None:
@@ -344,8 +345,8 @@ def _error(fut: FutureMessage) -> BaseException | None:
 
 Handler = Callable[[Sequence[EventT[Any]]], Awaitable[None]]
 Prepare = Callable[[Sequence[EventT[Any]]], Awaitable[Any]]
-"""Work on a batch that needs neither the event loop nor the order of handling (cleaning in
-another process), started as the batch is taken."""
+"""Work on a batch that does not depend on the batches before it and runs mostly off the
+event loop (cleaning, enrichment), started as the batch is taken."""
 Quarantine = Callable[[EventT[Any], BaseException], Awaitable[None]]
 """Writes the dead letter of an event its stage failed on."""
 Done = tuple[Sequence[EventT[Any]], list[FutureMessage]]

@@ -191,9 +191,8 @@ class EntityTypes:
         the story calling it a place ("the island of Giglio") makes it one; a name's head
         word ("… Plc", "… River", "… Square") types it; a place the gazetteer knows by the
         whole name stays a place where the model read a person or an organisation
-        (``_known_place``);
-        otherwise the full name's own mentions decide ("Brudzinski" tagged ORG is still
-        Joachim Brudziński, a person), then the majority."""
+        (``_known_place``); otherwise the full name's own mentions decide ("Brudzinski"
+        tagged ORG is still Joachim Brudziński, a person), then the majority."""
         if group.known:
             return group.known.type
         if group.types.keys() & {"place", "organisation", "nationality"} and (
@@ -218,9 +217,10 @@ class EntityTypes:
         as an organisation ("Chelyabinsk's governor"), whether or not it also read it as a
         place ("Busan" once a place, once a person), and which no row of results names
         (there "Chelsea" is the club)."""
-        if group.types.keys() - READ_AS_PLACE - {"place"}:
+        others = group.types.keys() - {"place"}  # the readings that are not a place
+        if not others or not others <= READ_AS_PLACE:
             return False
-        if " " in group.name and group.types.keys() - {"place"} != {"person"}:
+        if " " in group.name and others != {"person"}:
             return False  # "the White House said": a building by name, an organisation here
         if any(m.in_table for m in group.mentions):
             return False

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from importlib import resources
 from pathlib import Path
 
+import orjson
 import pytest
 
 from pipeline.clean import clean
@@ -129,6 +132,17 @@ def test_an_international_body_is_one_entity_with_its_id_under_any_of_its_names(
     assert len(council[0].mentions) == 2
     un = next(e for e in result.entities if e.name == "United Nations")
     assert un.links == {"uri": "http://www.wikidata.org/entity/Q1065"}
+    assert {m["text"] for m in un.mentions} == {"UN"}  # the alias, under the canonical name
+
+
+def test_each_id_in_the_newsroom_dictionary_names_one_entity_in_wikidata_s_form() -> None:
+    data = orjson.loads(
+        (resources.files("pipeline") / "data" / "newsroom-entities.json").read_bytes()
+    )
+    uris = [entry["uri"] for entry in data["entities"] if "uri" in entry]
+    assert len(uris) >= 50
+    assert all(re.fullmatch(r"http://www\.wikidata\.org/entity/Q[1-9]\d*", uri) for uri in uris)
+    assert len(set(uris)) == len(uris)
 
 
 def test_quotes_are_attributed_by_the_usual_patterns(enricher: Enricher) -> None:
