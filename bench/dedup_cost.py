@@ -6,9 +6,10 @@ The index is filled with synthetic stories (random MinHash signatures and figure
 guids, headlines and lead names, spread over the retention window), then 2,000 probes are
 decided against it: half new stories, a quarter exact repeats, a quarter near copies of
 stored stories. The decision time excludes what the clean stage computes (fingerprint,
-signature), as in the worker. State size is the bytes the two tables hold as stored (JSON
-keys and values), which is what the changelog topics and RocksDB keep; the band index is
-rebuilt from them in memory after each assignment, and the time that takes is printed too.
+signature), as in the worker. State size is the bytes the stories table holds as stored
+(JSON keys and values), which is what its changelog topic and RocksDB keep; the lookup keys
+and the band index are rebuilt from it in memory after each assignment, and the time that
+takes is printed too.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import orjson
 
-from pipeline.dedup import DedupConfig, DedupIndex, Incoming, decide, rebuild_bands, remember
+from pipeline.dedup import DedupConfig, DedupIndex, Incoming, decide, rebuild_derived, remember
 from pipeline.similarity import PERMUTATIONS, Signature, TextProfile
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -67,16 +68,12 @@ def near_copy(original: Incoming, rng: np.random.Generator, number: int) -> Inco
 
 
 def stored_bytes(index: DedupIndex) -> int:
-    return sum(
-        len(key) + len(orjson.dumps(value))
-        for mapping in (index.stories, index.keys)
-        for key, value in mapping.items()
-    )
+    return sum(len(key) + len(orjson.dumps(value)) for key, value in index.stories.items())
 
 
 def measure(size: int, config: DedupConfig) -> tuple[float, float, float, float, float]:
-    """p50 and p99 decision time (ms), stored bytes per story, fill time and band index
-    rebuild time (s)."""
+    """p50 and p99 decision time (ms), stored bytes per story, fill time and the derived
+    indexes' rebuild time (s)."""
     rng = np.random.default_rng(size)
     index = DedupIndex()
     window = config.retention.total_seconds()
@@ -105,7 +102,7 @@ def measure(size: int, config: DedupConfig) -> tuple[float, float, float, float,
     timings.sort()
     per_story = stored_bytes(index) / size
     began = time.perf_counter()
-    rebuild_bands(index)
+    rebuild_derived(index)
     rebuilt = time.perf_counter() - began
     return (
         timings[len(timings) // 2] * 1e3,

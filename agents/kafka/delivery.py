@@ -41,7 +41,7 @@ STOP_WAIT_S = 10.0
 
 PENDING_TABLE_WRITES = 10_000
 """Table changelog records waiting to be produced before Faust pauses the streams. Its
-default, 100, is reached by a burst of dedup decisions (up to seven records each); the pause
+default, 100, is reached by a burst of dedup decisions (a record or two each); the pause
 then drains it one record per event-loop turn and stopped the whole worker for a moment
 every few seconds."""
 

@@ -1,5 +1,5 @@
 """The dedup agent: cleaned items in, one decision each (new story, new version, duplicate)
-out, against the dedup tables and the in-memory band index derived from them."""
+out, against the stories table and the in-memory indexes derived from it."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from agents.observe.metrics import Metrics
 from agents.stages.lanes import FastLane
 from agents.stages.outcomes import advise, announce, quarantine_for
 from pipeline.chain import Advisory, Cleaned, Duplicate, dedup_step
-from pipeline.dedup import DedupConfig, DedupIndex, Sweeper, rebuild_bands
+from pipeline.dedup import DedupConfig, DedupIndex, Sweeper, rebuild_derived
 from pipeline.triage import publish_in_fast_lane
 
 TABLE_SIZE_INTERVAL_S = 30.0
@@ -33,21 +33,20 @@ def register_dedup(
     fast_lane: FastLane,
 ) -> None:
     index = DedupIndex(
-        stories=app.Table("dedup-stories", partitions=DEDUP_PARTITIONS, key_type=str),
-        keys=app.Table("dedup-keys", partitions=DEDUP_PARTITIONS, key_type=str),
+        stories=app.Table("dedup-stories", partitions=DEDUP_PARTITIONS, key_type=str)
     )
-    bands = BandsFreshness()
+    derived = DerivedFreshness()
     sweeper = Sweeper(index, config.retention)
 
     @app.on_partitions_assigned.connect
-    async def mark_bands_stale(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
-        bands.assignments += 1
+    async def mark_derived_stale(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        derived.assignments += 1
 
     def register_lane(lane: Lane) -> None:
         async def decide(events: Sequence[EventT[bytes]]) -> None:
             (event,) = events
-            # Events come once the tables are restored: the band index follows them.
-            await bands.refresh(index)
+            # Events come once the table is restored: the derived indexes follow it.
+            await derived.refresh(index)
             # Tables change only inside stream iteration, so expiry runs here, a few stories
             # per item, at event time.
             sweeper.step(index.clock.now())
@@ -74,10 +73,10 @@ def register_dedup(
     for lane in topics.lanes:
         register_lane(lane)
 
-    tables = {f"dedup-{name}": getattr(index, name) for name in ("stories", "keys", "bands")}
-
     async def measure_tables() -> None:
-        # len() of a RocksDB table walks its keys: off the event loop.
+        # len() of a RocksDB table walks its keys: off the event loop. The derived indexes
+        # are replaced when rebuilt, so they are looked up each time.
+        tables = {f"dedup-{name}": getattr(index, name) for name in ("stories", "keys", "bands")}
         with never_fatal("measuring the tables"):
             sizes = await asyncio.get_running_loop().run_in_executor(None, table_sizes, tables)
             for name, size in sizes.items():
@@ -86,10 +85,11 @@ def register_dedup(
     app.timer(TABLE_SIZE_INTERVAL_S)(measure_tables)
 
 
-class BandsFreshness:
-    """Keeps the in-memory band index in step with the stories table: after any assignment
-    (the table may have been restored or changed hands) it is rebuilt before the next
-    decision, in a thread, so heartbeats go on while a large index is read."""
+class DerivedFreshness:
+    """Keeps the in-memory indexes (lookup keys, bands, headlines) in step with the stories
+    table: after any assignment (the table may have been restored or changed hands) they are
+    rebuilt before the next decision, in a thread, so heartbeats go on while a large table is
+    read."""
 
     def __init__(self) -> None:
         self.assignments = 0
@@ -100,10 +100,12 @@ class BandsFreshness:
             return
         wanted = self.assignments
         started = time.perf_counter()
-        stories = await asyncio.get_running_loop().run_in_executor(None, rebuild_bands, index)
+        stories = await asyncio.get_running_loop().run_in_executor(None, rebuild_derived, index)
         self._built_for = wanted
         log.info(
-            "band index rebuilt from %d stories in %.1f s", stories, time.perf_counter() - started
+            "dedup indexes rebuilt from %d stories in %.1f s",
+            stories,
+            time.perf_counter() - started,
         )
 
 

@@ -8,7 +8,7 @@
 """
 
 from pipeline.dedup.evidence import Evidence, headline_match
-from pipeline.dedup.index import Sweeper, forget, rebuild_bands, remember
+from pipeline.dedup.index import Sweeper, forget, rebuild_derived, remember
 from pipeline.dedup.rules import decide, named_story
 from pipeline.dedup.store import (
     URI_PREFIX,
@@ -44,7 +44,7 @@ __all__ = [
     "item_key",
     "marks_update",
     "named_story",
-    "rebuild_bands",
+    "rebuild_derived",
     "remember",
     "story_uri",
     "version_numbers",

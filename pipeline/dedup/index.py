@@ -1,5 +1,5 @@
 """Keeping the index: a decided story and its keys remembered, forgotten after the
-retention, the in-memory band and headline indexes rebuilt after an assignment, and the
+retention, the in-memory indexes derived from the stories rebuilt after an assignment, and the
 sweeper that expires stories a few at a time."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from pipeline.control import RECALLS
 from pipeline.dedup.store import (
+    KEPT_DECISIONS,
     URI_PREFIX,
     Decision,
     DedupConfig,
@@ -21,6 +22,7 @@ from pipeline.dedup.store import (
     guid_key,
     headline_words,
     item_key,
+    lookup_keys,
     new_story_id,
     record_of,
     rewrite_keys,
@@ -37,12 +39,12 @@ def remember(
     incoming: Incoming, decision: Decision, index: DedupIndex, config: DedupConfig
 ) -> Decision:
     """Record a new story or version in the index; returns the decision with the uri of a
-    new story filled in. Every decision is kept under the item's id (with the story, so it is
+    new story filled in. Every decision is kept with the story under the item's id (so it is
     forgotten with it), so that a replayed item gets the same decision again.
 
-    A replay writes everything again: the three tables have a changelog topic each, so a crash
-    can keep any part of an item's writes (the item's decision without the story's keys, say),
-    and rewriting them is harmless when they all made it."""
+    An item's whole effect is one story record (two where it takes a lookup key over from
+    another story), so a crash keeps all of it or none; a replay writes it again, which is
+    harmless when it made it."""
     if decision.status == "duplicate":
         record = record_of(index, decision.uri.removeprefix(URI_PREFIX))
         if record is not None:  # a replay may come after the story was forgotten
@@ -91,19 +93,36 @@ def remember(
 
 
 def _point_keys(index: DedupIndex, record: StoryRecord, keys: list[str]) -> None:
-    """Lookup keys to the story, listed with it so that they are forgotten with it."""
+    """Lookup keys to the story, listed with it so that they are forgotten with it. A key
+    another story held leaves that story's list, so that each key is listed by the one story
+    it points at and the keys rebuilt from the stories are the ones kept as they came."""
     for key in keys:
+        holder = index.keys.get(key)
+        if holder is not None and holder != record.id:
+            _release(index, holder, key)
         index.keys[key] = record.id
     record.keys = [*record.keys, *(k for k in keys if k not in record.keys)]
+
+
+def _release(index: DedupIndex, story_id: str, key: str) -> None:
+    record = record_of(index, story_id)
+    if record is not None and key in record.keys:
+        record.keys = [k for k in record.keys if k != key]
+        index.stories[story_id] = record.to_json()
 
 
 def _remember_item(
     index: DedupIndex, record: StoryRecord, incoming: Incoming, decision: Decision
 ) -> None:
+    """The item's decision, with the story; its oldest item decisions beyond
+    ``KEPT_DECISIONS`` are forgotten."""
     key = item_key(incoming.item_id)
-    index.keys[key] = decision.encode()
-    if key not in record.keys:
-        record.keys = [*record.keys, key]
+    decisions = {k: v for k, v in record.decisions.items() if k != key}
+    decisions[key] = index.keys[key] = decision.encode()
+    for old in list(decisions)[: max(0, len(decisions) - KEPT_DECISIONS)]:
+        del decisions[old]
+        index.keys.pop(old, None)
+    record.decisions = decisions
 
 
 def add_to_list(mapping: MutableMapping[str, list[str]], key: str, value: str) -> None:
@@ -127,9 +146,10 @@ def forget(index: DedupIndex, story_id: str) -> None:
     record = record_of(index, story_id)
     if record is None:
         return
+    for key in record.decisions:
+        index.keys.pop(key, None)
     for key in record.keys:
-        # Item keys hold their decision; the others the story id, unless since taken over.
-        if key.startswith("i:") or index.keys.get(key) == story_id:
+        if index.keys.get(key) == story_id:
             index.keys.pop(key, None)
     for key in band_keys(record.profile.signature):
         remove_from_list(index.bands, key, story_id)
@@ -137,23 +157,27 @@ def forget(index: DedupIndex, story_id: str) -> None:
     del index.stories[story_id]
 
 
-def rebuild_bands(index: DedupIndex) -> int:
-    """Refill the band index from the stories' signatures, after the stories table was
-    restored from its changelog or changed hands, and set the clock from the newest stories
-    if it is behind; returns the number of stories."""
+def rebuild_derived(index: DedupIndex) -> int:
+    """Refill the lookup keys, the band index and the headline index from the stories,
+    after the stories table was restored from its changelog or changed hands, and set the
+    clock from the newest stories if it is behind; returns the number of stories."""
+    keys: dict[str, str] = {}
     bands: dict[str, list[str]] = {}
     headlines: dict[str, dict[str, tuple[str, ...]]] = {}
-    seen: list[float] = []
+    seen: dict[str, float] = {}
     for story_id, value in index.stories.items():
+        seen[story_id] = float(value["seen"])
+        for key in lookup_keys(value):
+            # Each key is listed by one story; should two list it, the later one holds it.
+            holder = keys.get(key)
+            if holder is None or seen[holder] <= seen[story_id]:
+                keys[key] = story_id
+        keys.update(value.get("dec", {}))
         for key in stored_band_keys(value):
             bands.setdefault(key, []).append(story_id)
         headlines.setdefault(value["src"], {})[story_id] = tuple(value.get("hw", ()))
-        seen.append(float(value["seen"]))
-    index.bands.clear()
-    index.bands.update(bands)
-    index.headlines.clear()
-    index.headlines.update(headlines)
-    index.clock.restart_from(seen)
+    index.keys, index.bands, index.headlines = keys, bands, headlines
+    index.clock.restart_from(list(seen.values()))
     return len(seen)
 
 

@@ -20,11 +20,11 @@ The rules, checked in this order:
    the first (``link``).
 5. Otherwise a **new story**.
 
-The stories and their lookup keys are held in two mappings that are Faust tables
-(changelog-backed, RocksDB) in the worker and dicts in batch mode; the LSH band index is
-derived from the stories' signatures, so it is a dict everywhere, refilled by
-``rebuild_bands`` when the stories table was restored. ``Sweeper`` removes the stories whose
-last version is older than the retention window, with all their keys.
+The stories are held in one mapping, a Faust table (changelog-backed, RocksDB) in the
+worker and a dict in batch mode; their lookup keys, item decisions and LSH bands are derived
+from them, so those are dicts everywhere, refilled by ``rebuild_derived`` when the stories
+table was restored. ``Sweeper`` removes the stories whose last version is older than the
+retention window, with all their keys.
 """
 
 from __future__ import annotations

@@ -87,24 +87,26 @@ class DedupConfig:
 
 @dataclass
 class DedupIndex:
-    """The dedup state: two mappings that Faust tables or dicts can hold, and an index.
+    """The dedup state: one mapping that a Faust table or a dict can hold, and the indexes
+    derived from it.
 
-    ``stories``: story id -> ``StoryRecord`` as JSON; ``keys``: hashed lookup keys (content
-    fingerprint, provider guid, headline, lead, item id) -> story id or decision. Their values
-    are JSON-ready and always reassigned, never changed in place, so a changelog sees every
-    change. ``bands``: LSH band key -> story ids, derived from the stories' signatures and
-    kept in memory: as a table it cost 32 changelog records per story, half the worker's time.
+    ``stories``: story id -> ``StoryRecord`` as JSON, the only state kept: its values are
+    JSON-ready and always reassigned, never changed in place, so a changelog sees every
+    change, and an item's whole effect is one record. ``keys``: hashed lookup keys (content
+    fingerprint, provider guid, headline, lead, body, slug, item id) -> story id or decision;
+    ``bands``: LSH band key -> story ids. Both are derived from the stories and kept in memory
+    (``rebuild_derived``): as tables they cost five and 32 changelog records per story.
     """
 
     stories: MutableMapping[str, dict[str, Any]] = field(default_factory=dict)
-    keys: MutableMapping[str, str] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)
     bands: dict[str, list[str]] = field(default_factory=dict)
     headlines: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
     """Source -> story id -> headline words, derived like the bands: where a kill that
     quotes its story's headline finds it."""
     clock: EventClock = field(default_factory=EventClock)
     """The stream's own clock (in memory; after a restart set from the newest stories, by
-    ``rebuild_bands``)."""
+    ``rebuild_derived``)."""
     deciding_at: float = 0.0
     """The time the item in hand is decided at: the clock, or the item's own time where it
     is later (a story older than the retention then counts as forgotten for it)."""
@@ -143,6 +145,9 @@ class StoryRecord:
     recalled: bool = False
     """The last version is a kill or withhold: a usable version releases the story, even with
     the text it had before."""
+    decisions: dict[str, str] = field(default_factory=dict)
+    """Item key -> encoded decision of the latest items decided for the story (at most
+    ``KEPT_DECISIONS``), so that an item replayed after a crash is decided as it was."""
 
     @property
     def uri(self) -> str:
@@ -161,6 +166,7 @@ class StoryRecord:
             "lf": list(self.lead_figures),
             "hw": list(self.headline),
             **({"rc": True} if self.recalled else {}),
+            "dec": self.decisions,
         }
 
     @classmethod
@@ -173,12 +179,24 @@ class StoryRecord:
             value["pv"],
             value["seen"],
             TextProfile.from_json(value),
-            list(value["keys"]),
+            lookup_keys(value),
             tuple(value.get("nm", ())),
             tuple(value.get("lf", ())),
             tuple(value.get("hw", ())),
             bool(value.get("rc", False)),
+            dict(value.get("dec", {})),
         )
+
+
+KEPT_DECISIONS = 256
+"""Item decisions a story keeps. A replay comes within seconds of its first decision; the
+bound keeps the record of a story resent all week small enough to rewrite per item."""
+
+
+def lookup_keys(value: dict[str, Any]) -> list[str]:
+    """A stored story's lookup keys. Records written while decisions had a table of their
+    own list their items' keys too; without their decisions those are dropped."""
+    return [key for key in value["keys"] if not key.startswith("i:")]
 
 
 @dataclass(frozen=True)

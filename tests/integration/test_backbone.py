@@ -174,9 +174,9 @@ def test_topics_have_their_partitions_and_configs(worker: WorkerProcess) -> None
 def test_dedup_state_survives_a_killed_worker(
     kafka: Settings, tmp_path_factory: pytest.TempPathFactory, seed_text: str
 ) -> None:
-    """SIGKILL, then a new worker with an empty state folder: it rebuilds the dedup tables
-    from their changelog topics (and the band index from them) and still knows the story,
-    as an exact copy and as a near one."""
+    """SIGKILL, then a new worker with an empty state folder: it restores the stories table
+    from its changelog topic (and the lookup keys and bands from it) and still knows the
+    story, as an exact copy and as a near one."""
     settings = isolated(kafka)
     first_home = tmp_path_factory.mktemp("first")
     worker = start_worker(replace(settings, home=first_home), first_home / "worker.log")

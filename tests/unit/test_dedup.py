@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from pipeline.chain import Cleaned, Duplicate, Unique, clean_step, dedup_step
-from pipeline.dedup import DedupConfig, DedupIndex, Sweeper, item_key, rebuild_bands
+from pipeline.dedup import DedupConfig, DedupIndex, Sweeper, item_key, rebuild_derived
 from pipeline.records import rfc3339
 from tests.conftest import raw_item
 
@@ -226,10 +226,11 @@ def test_expired_stories_leave_every_mapping() -> None:
     assert status(desk.deliver(HEADLINE, PARAGRAPHS, guid="g1")) == "new"
 
 
-def test_the_band_index_rebuilt_from_the_stories_is_the_one_kept_as_they_came() -> None:
-    """The worker holds the bands in memory and rebuilds them from the restored stories
-    table: new stories, versions (whose old bands left) and expired stories all agree, and
-    the rebuilt index finds a near copy."""
+def test_the_indexes_rebuilt_from_the_stories_are_the_ones_kept_as_they_came() -> None:
+    """The worker keeps only the stories table and rebuilds the lookup keys, item decisions
+    and bands from it: new stories, versions (whose old bands left), a headline key taken
+    over by a later story and expired stories all agree, and the rebuilt index finds a near
+    copy."""
     desk = Desk()
     desk.deliver("An old story of the week", ["Text of the old story here."])
     desk.deliver(HEADLINE, PARAGRAPHS, guid="g1", after=timedelta(days=8))
@@ -237,10 +238,18 @@ def test_the_band_index_rebuilt_from_the_stories_is_the_one_kept_as_they_came() 
     assert status(update) == "version"
     for number in range(3):
         desk.deliver(f"Story number {number} of the day", [f"Text of story {number} here."])
+    report = ["Shares rose in early trade on the exchange, dealers said."]
+    first = desk.deliver("Market report", report)
+    later = desk.deliver("Market report", ["Bonds fell in late trade."], after=timedelta(days=1))
+    assert isinstance(first, Unique) and isinstance(later, Unique)
+    assert later.decision.uri != first.decision.uri
+    taken = {k for k, v in desk.index.keys.items() if v == later.decision.uri.split(":")[-1]}
+    assert taken & set(desk.index.stories[first.decision.uri.split(":")[-1]]["keys"]) == set()
     Sweeper(desk.index, timedelta(days=7), batch=10).step(desk.clock + timedelta(hours=1))
-    assert len(desk.index.stories) == 4  # the old story expired
-    restored = DedupIndex(stories=dict(desk.index.stories), keys=dict(desk.index.keys))
-    assert rebuild_bands(restored) == 4
+    assert len(desk.index.stories) == 6  # the old story expired
+    restored = DedupIndex(stories=dict(desk.index.stories))
+    assert rebuild_derived(restored) == 6
+    assert restored.keys == desk.index.keys
     assert {k: sorted(v) for k, v in restored.bands.items()} == {
         k: sorted(v) for k, v in desk.index.bands.items()
     }
@@ -298,30 +307,38 @@ def test_a_replayed_item_gets_its_first_decision_again() -> None:
     assert dict(desk.index.stories) == stories  # a replay changes nothing
 
 
-def test_a_replay_completes_what_a_crash_cut_short() -> None:
-    """Each table has its own changelog, so a crash can keep an item's decision and lose the
-    story it made: the replay writes the story again, and its update is still a version."""
+def test_a_replay_after_a_restart_gets_its_first_decision_from_the_stories_alone() -> None:
+    """A worker that restarts keeps only the stories table: an item redelivered after the
+    crash is still decided as it was, from the decisions kept with its story."""
     desk = Desk()
     story = raw_item(HEADLINE + "\n\n" + "\n\n".join(PARAGRAPHS), guid="g1")
-    first = replay(desk, story.to_json())
-    assert isinstance(first, Unique)
-    decision_key = item_key(story.id)
-    for key in [k for k in desk.index.keys if k != decision_key]:
-        del desk.index.keys[key]
-    for mapping in (desk.index.stories, desk.index.bands):
-        for key in list(mapping):
-            del mapping[key]
+    update = raw_item(HEADLINE + "\n\n" + "\n\n".join(PARAGRAPHS[:3]), guid="g1")
+    first, second = replay(desk, story.to_json()), replay(desk, update.to_json())
+    assert isinstance(first, Unique) and isinstance(second, Unique)
+    desk.index = DedupIndex(stories=dict(desk.index.stories))
+    rebuild_derived(desk.index)
 
     again = replay(desk, story.to_json())
-    assert isinstance(again, Unique) and again.decision.uri == first.decision.uri
-    update = raw_item(HEADLINE + "\n\n" + "\n\n".join(PARAGRAPHS[:3]), guid="g1")
-    second = replay(desk, update.to_json())
-    assert isinstance(second, Unique)
-    assert (second.decision.status, second.decision.uri, second.decision.version) == (
-        "version",
-        first.decision.uri,
-        2,
-    )
+    assert isinstance(again, Unique) and again.decision.replay
+    assert (again.decision.status, again.decision.uri) == ("new", first.decision.uri)
+    newer = raw_item(HEADLINE + "\n\n" + "\n\n".join(PARAGRAPHS[:2]), guid="g1")
+    third = replay(desk, newer.to_json())
+    assert isinstance(third, Unique)
+    assert (third.decision.status, third.decision.version) == ("version", 3)
+
+
+def test_a_story_keeps_its_latest_item_decisions_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A story resent all week keeps a bounded record: the oldest item decisions go, from
+    the record and from the lookup keys alike, and a copy still finds the story."""
+    monkeypatch.setattr("pipeline.dedup.index.KEPT_DECISIONS", 3)
+    desk = Desk()
+    items = [raw_item(HEADLINE + "\n\n" + "\n\n".join(PARAGRAPHS)) for _ in range(5)]
+    results = [replay(desk, item.to_json()) for item in items]
+    assert [isinstance(result, Duplicate) for result in results] == [False, *[True] * 4]
+    (story,) = desk.index.stories.values()
+    assert list(story["dec"]) == [item_key(item.id) for item in items[2:]]
+    assert {k for k in desk.index.keys if k.startswith("i:")} == set(story["dec"])
+    assert isinstance(replay(desk, items[0].to_json()), Duplicate)
 
 
 def test_an_exact_copy_is_found_by_the_story_id_when_its_fingerprint_key_was_lost() -> None:
