@@ -4,7 +4,8 @@ sweeper that expires stories a few at a time."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
+import heapq
+from collections.abc import MutableMapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -86,6 +87,7 @@ def remember(
     record.recalled = incoming.kind in RECALLS
     _point_keys(index, record, new_keys)
     index.stories[record.id] = record.to_json()
+    heapq.heappush(index.expiry, (record.seen, record.id))
     index.headlines.setdefault(record.source, {})[record.id] = record.headline
     for key in band_keys(incoming.profile.signature):
         add_to_list(index.bands, key, record.id)
@@ -158,7 +160,7 @@ def forget(index: DedupIndex, story_id: str) -> None:
 
 
 def rebuild_derived(index: DedupIndex) -> int:
-    """Refill the lookup keys, the band index and the headline index from the stories,
+    """Refill the lookup keys, the band, headline and expiry indexes from the stories,
     after the stories table was restored from its changelog or changed hands, and set the
     clock from the newest stories if it is behind; returns the number of stories."""
     keys: dict[str, str] = {}
@@ -176,7 +178,9 @@ def rebuild_derived(index: DedupIndex) -> int:
         for key in stored_band_keys(value):
             bands.setdefault(key, []).append(story_id)
         headlines.setdefault(value["src"], {})[story_id] = tuple(value.get("hw", ()))
-    index.keys, index.bands, index.headlines = keys, bands, headlines
+    expiry = [(when, story_id) for story_id, when in seen.items()]
+    heapq.heapify(expiry)
+    index.keys, index.bands, index.headlines, index.expiry = keys, bands, headlines, expiry
     index.clock.restart_from(list(seen.values()))
     return len(seen)
 
@@ -188,29 +192,22 @@ def _expired(index: DedupIndex, story_id: str, cutoff: float) -> bool:
 
 class Sweeper:
     """Expiry a few stories at a time, so that the worker never stops for a full scan: each
-    ``step`` looks at the next ``batch`` stories, cycling through the index. An item adds at
-    most one story, so four per item keep the sweep ahead of arrivals at a sixteenth of the
-    cost of the 64 it once looked at (one in six of the dedup agent's time)."""
+    ``step`` takes at most ``batch`` entries off the expiry heap, oldest first, and reads a
+    story only when its entry is past the retention (a story with a later version has a later
+    entry too, and stays). Stepping through the table instead read four stories per item, a
+    twentieth of the event loop."""
 
     def __init__(self, index: DedupIndex, retention: timedelta, batch: int = 4) -> None:
         self.index, self.retention, self.batch = index, retention, batch
-        self._ids: Iterator[str] | None = None
 
     def step(self, now: datetime) -> int:
         cutoff = (now - self.retention).timestamp()
-        stale = []
+        expiry, forgotten = self.index.expiry, 0
         for _ in range(self.batch):
-            if self._ids is None:
-                self._ids = iter(self.index.stories.keys())
-            try:
-                story_id = next(self._ids)
-            except (StopIteration, RuntimeError):  # the end, or a dict changed under us
-                self._ids = None
+            if not expiry or expiry[0][0] >= cutoff:
                 break
+            _, story_id = heapq.heappop(expiry)
             if _expired(self.index, story_id, cutoff):
-                stale.append(story_id)
-        for story_id in stale:
-            forget(self.index, story_id)
-        if stale:
-            self._ids = None
-        return len(stale)
+                forget(self.index, story_id)
+                forgotten += 1
+        return forgotten

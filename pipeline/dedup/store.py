@@ -104,6 +104,9 @@ class DedupIndex:
     headlines: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
     """Source -> story id -> headline words, derived like the bands: where a kill that
     quotes its story's headline finds it."""
+    expiry: list[tuple[float, str]] = field(default_factory=list)
+    """A heap of (last seen, story id), one entry per version, derived like the bands: the
+    sweeper takes the oldest off it."""
     clock: EventClock = field(default_factory=EventClock)
     """The stream's own clock (in memory; after a restart set from the newest stories, by
     ``rebuild_derived``)."""

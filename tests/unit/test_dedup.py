@@ -273,6 +273,23 @@ def test_the_sweeper_expires_a_few_stories_at_a_time_and_keeps_fresh_ones() -> N
     assert len(desk.index.stories) == 7
 
 
+def test_the_sweeper_keeps_a_story_whose_later_version_is_fresh() -> None:
+    """The sweep goes by each story's last version: a story updated since its first version
+    stays, an older one goes, on the live index and on one rebuilt from the stories."""
+    desk = Desk()
+    first = desk.deliver(HEADLINE, PARAGRAPHS, guid="g1")
+    other = desk.deliver("Story of another day", ["Text of that story."], after=timedelta(days=1))
+    update = desk.deliver(HEADLINE, PARAGRAPHS[:3], guid="g1", after=timedelta(days=4))
+    assert status(update) == "version"
+    restored = DedupIndex(stories=dict(desk.index.stories))
+    rebuild_derived(restored)
+    for index in (desk.index, restored):
+        sweeper = Sweeper(index, timedelta(days=7))
+        assert sweeper.step(desk.clock + timedelta(days=3, hours=1)) == 1
+        assert isinstance(first, Unique) and isinstance(other, Unique)
+        assert set(index.stories) == {first.decision.uri.split(":")[-1]}
+
+
 def replay(desk: Desk, item_json: bytes) -> Unique | Duplicate:
     cleaned = clean_step(item_json, 1 << 20)
     assert isinstance(cleaned, Cleaned)
