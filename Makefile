@@ -27,7 +27,7 @@ test: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest --durations=15
 
 chaos: setup
 	NEWSWIRE_CHAOS_ITEMS=$(N) $(VENV)/bin/pytest tests/chaos -p no:cacheprovider
