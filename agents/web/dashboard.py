@@ -60,6 +60,14 @@ class Sampler:
     def __post_init__(self) -> None:
         self.history: deque[dict[str, Any]] = deque(maxlen=int(HISTORY_S / SAMPLE_INTERVAL_S))
         self.changed = asyncio.Event()
+        self.closed = False
+
+    def close(self) -> None:
+        """The worker stops: every open event stream ends now. A stream waiting for the
+        next sample held the web server's shutdown for its full minute, past the 30 s an
+        orchestrator grants before it kills the worker."""
+        self.closed = True
+        self.changed.set()
 
     def sample(self) -> dict[str, Any]:
         now = time.time()
@@ -94,6 +102,10 @@ def register_dashboard(app: faust.App, sampler: Sampler) -> None:
 
     app.timer(SAMPLE_INTERVAL_S)(take_sample)
 
+    @app.on_before_shutdown.connect
+    async def end_streams(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        sampler.close()
+
     @app.page("/events", name="dashboard-events")
     class Events(View):
         async def get(self, request: Request) -> Response:
@@ -104,9 +116,11 @@ def register_dashboard(app: faust.App, sampler: Sampler) -> None:
             try:
                 history = orjson.dumps(list(sampler.history))
                 await stream.write(b"event: history\ndata: " + history + b"\n\n")
-                while True:
+                while not sampler.closed:
                     changed = sampler.changed
                     await changed.wait()
+                    if sampler.closed:
+                        break
                     latest = orjson.dumps(sampler.history[-1])
                     await stream.write(b"event: sample\ndata: " + latest + b"\n\n")
             except ConnectionResetError:

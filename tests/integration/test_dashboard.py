@@ -6,9 +6,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
+import urllib.request
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,8 +20,9 @@ from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
+from pipeline.config import Settings
 from tests.conftest import ROOT, raw_item
-from tests.integration.conftest import WorkerProcess, wait_for
+from tests.integration.conftest import WorkerProcess, isolated, start_worker, wait_for
 
 pytestmark = pytest.mark.kafka
 
@@ -109,3 +113,19 @@ def test_counters_rise_and_stories_appear_while_items_flow(
     screenshot = ARTIFACTS / "dashboard.png"
     assert browser.save_screenshot(str(screenshot))
     assert screenshot.stat().st_size > 10_000
+
+
+def test_an_open_event_stream_ends_when_the_worker_stops(kafka: Settings, tmp_path: Path) -> None:
+    """A dashboard left open must not hold the worker: on SIGTERM its stream ends and the
+    worker exits cleanly, well inside an orchestrator's 30 s grace (it used to wait a
+    minute for the next sample that never came)."""
+    settings = replace(isolated(kafka), home=tmp_path, enrich=False)
+    worker = start_worker(settings, tmp_path / "worker.log")
+    try:
+        with urllib.request.urlopen(settings.web_url + "/events", timeout=30) as stream:
+            assert stream.readline().startswith(b"event: history")
+            os.killpg(worker.process.pid, signal.SIGTERM)
+            stream.read()  # returns once the server ends the stream (else: timed out)
+            assert worker.process.wait(timeout=15) == 0
+    finally:
+        worker.stop()
