@@ -54,11 +54,13 @@ IDLE_CONNECTION_S = 15.0
 
 @dataclass(frozen=True)
 class Newswire:
-    """The Faust app, the topics its agents write to, and its metrics."""
+    """The Faust app, the topics its agents write to, its metrics and the dashboard's
+    trends."""
 
     app: faust.App
     topics: Topics
     metrics: Metrics
+    trends: Trends
 
 
 class NewswireApp(faust.App):
@@ -135,7 +137,7 @@ def create_app(settings: Settings) -> Newswire:
     )
     register_dashboard(app, sampler)
     register_views(app, settings, metrics, send_raw, feeds, health)
-    return Newswire(app, topics, metrics)
+    return Newswire(app, topics, metrics, trends)
 
 
 def new_app(settings: Settings) -> NewswireApp:

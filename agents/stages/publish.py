@@ -153,7 +153,8 @@ class Publisher:
                 for out, value in zip(stories, values, strict=True)
             ]
         for out, sent_to in zip(stories, receivers, strict=True):
-            await self.done(out, sent_to)
+            self.done(out, sent_to)
+        await self.trends.note([out.published.story for out in stories])
 
     async def outgoing(self, batch: Prepared) -> list[Outgoing]:
         """The stories of a batch to put out; notices and dead letters for the others."""
@@ -199,12 +200,11 @@ class Publisher:
             subscriptions = self.router.index(when)
         return await self.router.route(subscriptions, out.published.story, value, before)
 
-    async def done(self, out: Outgoing, sent_to: list[str]) -> None:
+    def done(self, out: Outgoing, sent_to: list[str]) -> None:
         story = out.published.story
         self.published.remember(
             out.key, out.unique.decision.version, out.published.item_id, sent_to
         )
-        await self.trends.note(story)
         self.metrics.count("publish", "published")
         item_event(
             "published",

@@ -1,7 +1,7 @@
 """The ``trends`` agent: what the news is about, for the dashboard. Every published story's
 summary (headline and entity names, never its text; an embargoed story only as embargoed)
-goes to a one-partition topic and is counted per entity in a windowed table, so the panels
-are whole on the worker that holds that partition."""
+goes to a one-partition topic, one record per published batch, and is counted per entity in
+a windowed table, so the panels are whole on the worker that holds that partition."""
 
 from __future__ import annotations
 
@@ -88,7 +88,12 @@ class Trends:
 
     async def count(self, events: Sequence[EventT[bytes]]) -> None:
         (event,) = events
-        summary = orjson.loads(event.value)
+        value = orjson.loads(event.value)
+        # A record holds a batch's summaries; an earlier worker wrote one summary alone.
+        for summary in value if isinstance(value, list) else [value]:
+            self.count_one(summary)
+
+    def count_one(self, summary: dict[str, Any]) -> None:
         keys = set()
         for kind, name, identity in summary["entities"]:
             key = f"{kind}\t{identity}"
@@ -99,9 +104,13 @@ class Trends:
             self.table[key] += 1
         self.latest.appendleft(summary)
 
-    async def note(self, story: dict[str, Any]) -> None:
-        summary = story_summary(story, time.time())
-        await self.outbox.send(self.topic, None, orjson.dumps(summary), {})
+    async def note(self, stories: Sequence[dict[str, Any]]) -> None:
+        """A published batch's summaries, as one record: a record per story cost the worker
+        a send, an acknowledgement and a read per item for a dashboard panel."""
+        if stories:
+            now = time.time()
+            summaries = [story_summary(story, now) for story in stories]
+            await self.outbox.send(self.topic, None, orjson.dumps(summaries), {})
 
     def top(self, now: float) -> dict[str, list[tuple[str, int]]]:
         """The most mentioned entities of each panel type over the last hour."""

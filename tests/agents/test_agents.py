@@ -7,6 +7,7 @@ The real-broker behaviour is in tests/integration.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from typing import Any
 from unittest.mock import AsyncMock
@@ -127,6 +128,28 @@ async def test_dedup_then_publish(newswire: Newswire) -> None:
     }
     notice = orjson.loads(duplicate["value"])  # type: ignore[arg-type]
     assert notice["duplicateOf"] == story["uri"]
+    (trends_record,) = trends_sent(newswire)
+    assert [summary["uri"] for summary in trends_record] == [story["uri"]]
+
+
+def trends_sent(newswire: Newswire) -> list[Any]:
+    """The values published to the trends topic: each a published batch's summaries."""
+    mock = newswire.app.agents["trends"].channel.publish_message
+    return [orjson.loads(call.args[0].message.value) for call in mock.call_args_list]
+
+
+async def test_the_trends_agent_counts_a_batch_record_and_an_earlier_single_one(
+    newswire: Newswire,
+) -> None:
+    def summary(uri: str, *entities: list[str]) -> dict[str, Any]:
+        return {"uri": uri, "version": 1, "headline": uri, "entities": list(entities)}
+
+    mayor = ["person", "Ann Lee", "name:Ann Lee"]
+    async with newswire.app.agents["trends"].test_context() as agent:
+        await agent.put(orjson.dumps([summary("a", mayor), summary("b", mayor)]))
+        await agent.put(orjson.dumps(summary("c", mayor)))
+    assert [s["uri"] for s in newswire.trends.latest] == ["c", "b", "a"]
+    assert newswire.trends.top(time.time())["person"] == [("Ann Lee", 3)]
 
 
 async def test_a_replayed_version_is_not_published_twice(newswire: Newswire) -> None:
