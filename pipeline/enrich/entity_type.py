@@ -39,7 +39,8 @@ OF_PLACE = re.compile(r"^(?P<org>.+?) of (?:the )?(?P<place>[A-Z][\w.'’-]*(?: 
 # The last word of a name that says what it names, whatever the model said: "Acme Holdings
 # Plc", "Bishop Garrigan High School", "Leeds United" are organisations; "Sandy River",
 # "Reading Road" places. Words that also end club names ("City", "County", "Town", "State")
-# are left to the model.
+# are left to the model. The place words are the generic terms of GeoNames' feature classes
+# (water bodies, parks and areas, hypsography, roads, spots and buildings).
 ORGANISATION_HEAD_WORDS = (
     "group bank university college school academy institute association federation party"
     " council committee commission agency ministry department club fc united rovers wanderers"
@@ -50,7 +51,9 @@ ORGANISATION_HEAD_WORDS = (
 PLACE_HEAD_WORDS = (
     "river lake mountains island islands street road avenue parish province district valley"
     " bay sea ocean peninsula desert forest canal coast gulf strait creek airport square"
-    " boulevard tower bridge stadium palace cathedral"
+    " boulevard tower bridge stadium palace cathedral brook pond park dock docks harbour harbor"
+    " hill hills mountain falls beach glacier reservoir marsh reef lagoon plateau ridge canyon"
+    " gorge cove inlet fjord estuary highway lane plaza"
 )
 
 

@@ -202,6 +202,20 @@ def test_a_name_s_head_word_types_it(enricher: Enricher) -> None:
     assert "Tomlin Lake" in names(result, "place")
 
 
+def test_a_feature_s_word_types_it_a_place(enricher: Enricher) -> None:
+    """GeoNames' feature words: the model reads the first two as people, the others as
+    organisations."""
+    result = enricher.enrich(
+        story(
+            "Crowds gathered in Cal Anderson Park and on Hancock Pond on Sunday.",
+            "Protesters marched from Lincoln Park to Clarence Dock, police said.",
+        )
+    )
+    assert {"Cal Anderson Park", "Hancock Pond", "Lincoln Park", "Clarence Dock"} <= names(
+        result, "place"
+    )
+
+
 def test_a_common_word_opening_a_sentence_is_no_name(enricher: Enricher) -> None:
     text = "Producer said the album sold well. The producer, Jane Doe, agreed."
     result = enricher.enrich(story(text))
