@@ -156,10 +156,25 @@ class EntityTypes:
 
     def split(self, mention: Mention) -> list[Mention]:
         """A mention that runs two names together, as two: an organisation "of" a country,
-        a place before a person ("Mayor of Koszalin Piotr Jedlinski")."""
+        a place before a person ("Mayor of Koszalin Piotr Jedlinski"), a place and the
+        place that holds it ("Yorkshire, England")."""
         if mention.type == "person":
             return self.split_leading_place(mention)
+        if mention.type == "place":
+            return self.split_place_in_place(mention)
         return self.split_of_country(mention)
+
+    def split_place_in_place(self, mention: Mention) -> list[Mention]:
+        """ "Yorkshire, England": a place, a comma, and the known place that holds it, as the
+        two places they are (the model reads them as one span now and then)."""
+        inner, comma, outer = mention.text.rpartition(", ")
+        if not comma or not inner or not self.gazetteer.is_place(outer):
+            return [mention]
+        outer_start = mention.end - len(outer)
+        return [
+            Mention(inner, mention.start, mention.start + len(inner), "place"),
+            Mention(outer, outer_start, mention.end, "place"),
+        ]
 
     def split_leading_place(self, mention: Mention) -> list[Mention]:
         """ "Koszalin Piotr Jedlinski": a place the gazetteer knows, then a given name."""

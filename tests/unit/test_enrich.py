@@ -202,6 +202,12 @@ def test_a_name_s_head_word_types_it(enricher: Enricher) -> None:
     assert "Tomlin Lake" in names(result, "place")
 
 
+def test_a_place_and_the_place_holding_it_are_two_places(enricher: Enricher) -> None:
+    """The model reads "Yorkshire, England" as one span."""
+    result = enricher.enrich(story("The mill stood in Yorkshire, England, until 1900."))
+    assert names(result, "place") == {"Yorkshire", "England"}
+
+
 def test_a_feature_s_word_types_it_a_place(enricher: Enricher) -> None:
     """GeoNames' feature words: the model reads the first two as people, the others as
     organisations."""
