@@ -273,13 +273,21 @@ def trim(paragraph: str, start: int, end: int, offset: int, kind: str) -> Mentio
             end -= len(suffix.group())
             kind = "person"  # "Kama Melly QC": the letters after a name make it a person's
         text = paragraph[start:end]
-    if not text or not text[0].isupper() or TRAILING_FUNCTION_WORD.search(text):
+    if not opens_a_name(text) or TRAILING_FUNCTION_WORD.search(text):
         return None
     if kind == "person" and any(ch.isdigit() for ch in text):  # "Revs 153.5": no one's name
         return None
     if kind == "organisation" and FLIGHT.search(text):  # a flight is an event, not its airline
         kind = "event"
     return Mention(text, offset + start, offset + end, kind)
+
+
+def opens_a_name(text: str) -> bool:
+    """A capital, or a figure before a capital further on ("3M", "65th Air Division",
+    "20th Century Fox"): a bare number or a lower-case word opens no name."""
+    if not text:
+        return False
+    return text[0].isupper() or (text[0].isdigit() and any(ch.isupper() for ch in text))
 
 
 def attributed_quotes(article: Article, groups: list[MentionGroup]) -> list[dict[str, Any]]:

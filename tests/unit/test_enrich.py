@@ -208,6 +208,11 @@ def test_a_place_and_the_place_holding_it_are_two_places(enricher: Enricher) -> 
     assert names(result, "place") == {"Yorkshire", "England"}
 
 
+def test_a_name_may_open_with_a_figure(enricher: Enricher) -> None:
+    result = enricher.enrich(story("The 65th Air Division and IV Corps moved north in 1944."))
+    assert names(result, "organisation") == {"65th Air Division", "IV Corps"}
+
+
 def test_a_feature_s_word_types_it_a_place(enricher: Enricher) -> None:
     """GeoNames' feature words: the model reads the first two as people, the others as
     organisations."""
