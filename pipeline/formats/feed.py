@@ -8,6 +8,7 @@ entry, so that every entry travels (and is deduplicated, versioned, rejected) on
 from __future__ import annotations
 
 import calendar
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +21,16 @@ from pipeline.formats.xml import local_name, parse_xml, text_of
 from pipeline.records import Control, Rejected, rfc3339
 
 _ENTRY_TAGS = {"item", "entry"}
+WXR_NAMESPACE = "http://wordpress.org/export/"
+"""WordPress's export (WXR): an RSS feed whose content is the post as stored, shortcodes
+and all."""
+# WordPress's own shortcodes that hold media or a caption, never the post's text, removed
+# with what they enclose; any other shortcode's tags go and its text stays ("[dropcap]M
+# [/dropcap]ysterium"). Shortcode names are lower-case words; "[Reuters]" is no shortcode.
+_MEDIA_SHORTCODE = re.compile(
+    r"\[(caption|wp_caption|embed|video|audio|gallery|playlist)\b[^\]]*\].*?\[/\1\]", re.S
+)
+_SHORTCODE_TAG = re.compile(r"\[/?[a-z][a-z0-9_-]*(?:\s[^\]]*)?/?\]")
 
 
 def _entries(root: Any) -> list[Any]:
@@ -68,14 +79,24 @@ def _time(entry: Any, key: str) -> str | None:
     return rfc3339(datetime.fromtimestamp(calendar.timegm(parsed), UTC))
 
 
-def _body(entry: Any) -> list[str]:
+def without_shortcodes(post: str) -> str:
+    """A WordPress post's text without its shortcodes (rendered by plug-ins, never text)."""
+    return _SHORTCODE_TAG.sub("", _MEDIA_SHORTCODE.sub("", post))
+
+
+def _body(entry: Any, wordpress: bool) -> list[str]:
     """Full text where the entry carries it (content), else its summary."""
     for part in [*entry.get("content", []), entry.get("summary_detail") or {}]:
         value = part.get("value") if isinstance(part, dict) else None
         if value:
+            value = without_shortcodes(value) if wordpress else value
             html = "html" in part.get("type", "text/html")
             return html_blocks(value) if html else text_lines(value)
     return []
+
+
+def _is_wxr(feed: Any) -> bool:
+    return any(uri.startswith(WXR_NAMESPACE) for uri in feed.get("namespaces", {}).values())
 
 
 def parse_feed(content: str) -> ParsedDocument:
@@ -102,7 +123,7 @@ def parse_feed(content: str) -> ParsedDocument:
         else None,
     }
     return ParsedDocument(
-        blocks=_body(entry),
+        blocks=_body(entry, _is_wxr(feed)),
         headline=entry.get("title"),
         metadata={k: v for k, v in metadata.items() if v not in (None, [])},
         agency_copy=True,

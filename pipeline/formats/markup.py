@@ -2,23 +2,110 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import lxml.html
 from lxml import etree
 
-_BLOCK_TAGS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre")
+_LEAF_BLOCKS = frozenset(
+    {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "pre", "dt", "dd", "blockquote"}
+)
+_CONTAINERS = frozenset(
+    {"div", "section", "article", "main", "header", "footer", "aside", "ul", "ol", "dl"}
+    | {"table", "thead", "tbody", "tfoot", "address", "body", "html"}
+)
+_BLOCKS = _LEAF_BLOCKS | _CONTAINERS | {"tr"}
+_LOOSE_TEXT_KEPT = frozenset({"body", "article", "section", "main", "blockquote"})
+"""Containers whose text outside blocks is body text. In a "div" it is as often the
+agency's furniture ("<div class=dat><span>Försvar</span><span>TT</span></div>")."""
+_NOT_TEXT = frozenset(
+    {"head", "title", "script", "style", "noscript", "template", "figure", "figcaption"}
+)
+_BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 
 
 def html_blocks(markup: str) -> list[str]:
-    """The paragraphs of an HTML body fragment, in order."""
+    """The paragraphs of an HTML body fragment, in order: each block element's text, and the
+    text between blocks too, cut at blank lines and double line breaks (a WordPress post is
+    stored so, its paragraphs made at display). Captions, scripts and styles are no body."""
     try:
         root = lxml.html.fromstring(markup)
     except (etree.ParserError, ValueError):
         return []
-    blocks = [" ".join(el.text_content().split()) for el in root.iter(*_BLOCK_TAGS)]
-    blocks = [block for block in blocks if block]
-    return blocks or text_lines(root.text_content())
+    if not any(_tag(el) in _BLOCKS or _tag(el) == "br" for el in root.iter()):
+        return text_lines(root.text_content())
+    for line_break in root.iter("br"):
+        line_break.tail = "\n" + (line_break.tail or "")
+    reader = _BlockReader(root)
+    reader.read(root)
+    reader.flush()
+    return reader.blocks
 
 
 def text_lines(text: str) -> list[str]:
     """A ninjs plain-text body: one paragraph per line."""
     return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _tag(element: Any) -> str | None:
+    """An element's tag; None for comments and processing instructions."""
+    return element.tag.lower() if isinstance(element.tag, str) else None
+
+
+def _holds_blocks(element: Any) -> bool:
+    return any(_tag(el) in _BLOCKS for el in element.iterdescendants())
+
+
+class _BlockReader:
+    """Walks a fragment in document order: each block a paragraph, and the loose text of the
+    fragment itself and of the containers that hold body text, cut at blank lines."""
+
+    def __init__(self, root: Any) -> None:
+        self.root = root
+        self.blocks: list[str] = []
+        self._run: list[str] = []
+        self._loose = True
+
+    def read(self, element: Any) -> None:
+        tag = _tag(element)
+        if tag in _NOT_TEXT or tag is None:
+            return
+        if tag == "tr":
+            self._block(" ".join(cell.text_content() for cell in element))
+        elif tag in _LEAF_BLOCKS and not _holds_blocks(element):
+            self._block(element.text_content())
+        elif tag in _BLOCKS or _holds_blocks(element) or element is self.root:
+            self._container(element, tag in _BLOCKS)
+        elif self._loose:  # inline: "<strong>...</strong>", "<a>...</a>"
+            self._run.append(element.text_content())
+
+    def _container(self, element: Any, is_block: bool) -> None:
+        if is_block:
+            self.flush()
+        outer = self._loose
+        self._loose = element is self.root or _tag(element) in _LOOSE_TEXT_KEPT
+        self._loose_text(element.text)
+        for child in element:
+            self.read(child)
+            self._loose_text(child.tail)
+        self._loose = outer
+        if is_block:
+            self.flush()
+
+    def _loose_text(self, text: str | None) -> None:
+        if self._loose and text:
+            self._run.append(text)
+
+    def _block(self, text: str) -> None:
+        self.flush()
+        self._keep(text)
+
+    def flush(self) -> None:
+        for part in _BLANK_LINE.split("".join(self._run)):
+            self._keep(part)
+        self._run.clear()
+
+    def _keep(self, text: str) -> None:
+        if paragraph := " ".join(text.split()):
+            self.blocks.append(paragraph)

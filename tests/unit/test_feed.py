@@ -74,3 +74,38 @@ def test_a_malformed_feed_is_passed_on_whole_and_rejected_by_the_clean_stage(
     (outcome,) = [orjson.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert outcome["status"] == "rejected"
     assert outcome["reason"].startswith("clean: malformed XML")
+
+
+WXR = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"
+ xmlns:wp="http://wordpress.org/export/1.2/"><channel><title>A blog</title>
+<item><title>Harbour reopens</title><guid isPermaLink="false">https://example.com/?p=1</guid>
+<content:encoded><![CDATA[<strong>[dropcap]T[/dropcap]he harbour reopened on Monday.</strong>
+
+The ferries run again from Tuesday.
+<h2>What changes</h2>
+Fares stay as they were.[contact_form]
+[caption id="attachment_7" width="750"]<img src="a.jpg" /> The quay at dawn[/caption]
+[gallery ids="4,5"]]]></content:encoded>
+</item></channel></rss>"""
+
+
+def test_a_wordpress_export_keeps_its_loose_paragraphs_and_drops_its_shortcodes() -> None:
+    """WordPress stores a post with blank lines for paragraphs and shortcodes for plug-ins:
+    the text between the tags is the story, the shortcodes and the caption are not."""
+    (item,) = raw_items_from_document(WXR.encode(), source="blog")
+    article = clean(item)
+    assert article.paragraphs == [
+        "The harbour reopened on Monday.",
+        "The ferries run again from Tuesday.",
+        "What changes",
+        "Fares stay as they were.",
+    ]
+
+
+def test_loose_text_and_double_line_breaks_make_paragraphs_in_any_feed() -> None:
+    feed = RSS.replace(
+        "<p>The second.</p>", "The second.<br><br>The third.<figure><figcaption>A caption"
+    ).replace("]]></content:encoded>", "</figcaption></figure>]]></content:encoded>")
+    article = clean(raw_item(split_feed(feed)[0][0]))
+    assert article.paragraphs[1:] == ["The second.", "The third."]
