@@ -2,7 +2,8 @@
 
 ``split_feed`` cuts a feed into single-entry feeds at ingest, keeping the channel around each
 entry, so that every entry travels (and is deduplicated, versioned, rejected) on its own;
-``parse_feed`` reads such a single-entry feed with feedparser.
+``parse_feed`` reads such a single-entry feed with feedparser; two dialects by their own
+rules: WordPress's export (WXR) and WENN's Atom.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ _MEDIA_SHORTCODE = re.compile(
     r"\[(caption|wp_caption|embed|video|audio|gallery|playlist)\b[^\]]*\].*?\[/\1\]", re.S
 )
 _SHORTCODE_TAG = re.compile(r"\[/?[a-z][a-z0-9_-]*(?:\s[^\]]*)?/?\]")
+WENN_CONTENT = "{http://feed.wenn.com/xmlns/2010/03/wenn_cm}"
+"""WENN's Atom dialect: the story is in its content metadata (``first_line``, ``body``);
+``atom:content`` is not the story, and ``slug`` is a routing code."""
 
 
 def _entries(root: Any) -> list[Any]:
@@ -99,8 +103,16 @@ def _is_wxr(feed: Any) -> bool:
     return any(uri.startswith(WXR_NAMESPACE) for uri in feed.get("namespaces", {}).values())
 
 
+def _wenn_story(root: Any) -> list[str]:
+    """The paragraphs of a WENN entry's story: its first line, then its body."""
+    parts = [root.find(f".//{WENN_CONTENT}{name}") for name in ("first_line", "body")]
+    return [
+        line for part in parts if part is not None for line in text_lines("".join(part.itertext()))
+    ]
+
+
 def parse_feed(content: str) -> ParsedDocument:
-    parse_xml(content)  # the same hardened parser decides whether it is well-formed XML
+    root = parse_xml(content)  # the same hardened parser decides whether it is well-formed
     feed = feedparser.parse(content, sanitize_html=True, resolve_relative_uris=False)
     entries = feed.get("entries", [])
     if len(entries) != 1:
@@ -123,7 +135,7 @@ def parse_feed(content: str) -> ParsedDocument:
         else None,
     }
     return ParsedDocument(
-        blocks=_body(entry, _is_wxr(feed)),
+        blocks=_wenn_story(root) or _body(entry, _is_wxr(feed)),
         headline=entry.get("title"),
         metadata={k: v for k, v in metadata.items() if v not in (None, [])},
         agency_copy=True,

@@ -109,3 +109,29 @@ def test_loose_text_and_double_line_breaks_make_paragraphs_in_any_feed() -> None
     ).replace("]]></content:encoded>", "</figcaption></figure>]]></content:encoded>")
     article = clean(raw_item(split_feed(feed)[0][0]))
     assert article.paragraphs[1:] == ["The second.", "The third."]
+
+
+WENN = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"
+ xmlns:wenn_cm="http://feed.wenn.com/xmlns/2010/03/wenn_cm"><title>Showbiz</title>
+<entry><id>urn:example:wenn:1</id><updated>2024-05-02T10:00:00Z</updated>
+<title type="text">Singer cancels tour</title>
+<content type="text">Placeholder text.</content>
+<wenn_cm:ContentMetadata type="feedarticle">
+<wenn_cm:first_line>A singer has cancelled her summer tour on doctors' advice.</wenn_cm:first_line>
+<wenn_cm:body>  The dates will be played next year.
+
+  Tickets stay valid.</wenn_cm:body>
+<wenn_cm:slug>(AB/WNXYZ/CD)</wenn_cm:slug>
+</wenn_cm:ContentMetadata></entry></feed>"""
+
+
+def test_a_wenn_entry_s_story_is_its_first_line_and_body_never_its_slug() -> None:
+    ((content, _),) = split_feed(WENN)
+    article = clean(raw_item(content))
+    assert article.headline == "Singer cancels tour"
+    assert article.paragraphs == [
+        "A singer has cancelled her summer tour on doctors' advice.",
+        "The dates will be played next year.",
+        "Tickets stay valid.",
+    ]
