@@ -44,7 +44,11 @@ OF_PLACE = re.compile(r"^(?P<org>.+?) of (?:the )?(?P<place>[A-Z][\w.'’-]*(?: 
 ORGANISATION_HEAD_WORDS = (
     "group bank university college school academy institute association federation party"
     " council committee commission agency ministry department club fc united rovers wanderers"
-    " records airlines airways society foundation league"
+    " records airlines airways society foundation league laboratory laboratories publishing"
+    " publishers press industries enterprises technologies studios productions entertainment"
+    " media magazine newspaper network brigade division corps regiment battalion squadron army"
+    " navy police authority bureau parliament assembly senate congress government orchestra"
+    " choir ensemble trust alliance coalition"
 )
 
 
