@@ -23,6 +23,8 @@ _NOT_TEXT = frozenset(
     {"head", "title", "script", "style", "noscript", "template", "figure", "figcaption"}
 )
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
+_LINE_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+"""A line break, followed by a new line in the text, so that two of them make a blank line."""
 
 
 def html_blocks(markup: str) -> list[str]:
@@ -30,13 +32,11 @@ def html_blocks(markup: str) -> list[str]:
     text between blocks too, cut at blank lines and double line breaks (a WordPress post is
     stored so, its paragraphs made at display). Captions, scripts and styles are no body."""
     try:
-        root = lxml.html.fromstring(markup)
+        root = lxml.html.fromstring(_LINE_BREAK.sub("<br>\n", markup))
     except (etree.ParserError, ValueError):
         return []
     if not any(_tag(el) in _BLOCKS or _tag(el) == "br" for el in root.iter()):
         return text_lines(root.text_content())
-    for line_break in root.iter("br"):
-        line_break.tail = "\n" + (line_break.tail or "")
     reader = _BlockReader(root)
     reader.read(root)
     reader.flush()
@@ -72,7 +72,7 @@ class _BlockReader:
         if tag in _NOT_TEXT or tag is None:
             return
         if tag == "tr":
-            self._block(" ".join(cell.text_content() for cell in element))
+            self._block(" ".join(cell.text_content() for cell in element if _tag(cell)))
         elif tag in _LEAF_BLOCKS and not _holds_blocks(element):
             self._block(element.text_content())
         elif tag in _BLOCKS or _holds_blocks(element) or element is self.root:

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from pipeline.chain import Cleaned, DeadLetter, Duplicate, Published, clean_step, run_chain
 from pipeline.dedup import DedupConfig, DedupIndex
 from pipeline.enrich import Enricher, load_enricher
+from pipeline.formats.markup import html_blocks
 from pipeline.ingest import raw_items_from_document, raw_items_from_request
 from pipeline.records import FORMATS, Article, Rejected
 from pipeline.validation import validation_error
@@ -187,3 +188,33 @@ def test_http_bodies_become_raw_items_or_a_reason(body: bytes) -> None:
         assert rejected.reason
         return
     assert items
+
+
+HTML_TAGS = [
+    "p", "div", "section", "table", "tr", "td", "br", "figure", "figcaption", "blockquote",
+    "ul", "li", "span", "strong", "a", "head", "title", "h2", "pre",
+]  # fmt: skip
+
+
+@st.composite
+def html_fragment(draw: st.DrawFn, depth: int = 0) -> str:
+    """HTML as bodies carry it: blocks, inline elements, line breaks and comments anywhere."""
+    parts = []
+    for _ in range(draw(st.integers(0, 4))):
+        kind = draw(st.integers(0, 5))
+        if kind == 0:
+            parts.append("<!-- a note -->")
+        elif kind == 1:
+            parts.append(draw(st.sampled_from(["<br>", "\n\n", " "])))
+        elif kind == 2 or depth >= 4:
+            parts.append(draw(st.text(max_size=20)).replace("<", " "))
+        else:
+            tag = draw(st.sampled_from(HTML_TAGS))
+            parts.append(f"<{tag}>{draw(html_fragment(depth + 1))}</{tag}>")
+    return "".join(parts)
+
+
+@fuzz
+@given(html_fragment())
+def test_html_bodies_read_into_paragraphs_whatever_their_shape(markup: str) -> None:
+    assert all(block and block == block.strip() for block in html_blocks(markup))
