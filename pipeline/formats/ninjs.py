@@ -32,6 +32,15 @@ def urgency_of(item: dict[str, Any]) -> int | None:
     return urgency if isinstance(urgency, int) and not isinstance(urgency, bool) else None
 
 
+def _objects(item: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    """The objects of a list field carrying a string ``value`` (bodies, headlines,
+    descriptions); a field of another type is as good as absent."""
+    entries = item.get(key)
+    if not isinstance(entries, list):
+        return []
+    return [e for e in entries if isinstance(e, dict) and isinstance(e.get("value"), str)]
+
+
 def _pick(entries: list[dict[str, Any]], roles: tuple[str, ...]) -> dict[str, Any] | None:
     for role in roles:
         for entry in entries:
@@ -41,7 +50,7 @@ def _pick(entries: list[dict[str, Any]], roles: tuple[str, ...]) -> dict[str, An
 
 
 def _body_blocks(item: dict[str, Any]) -> list[str]:
-    bodies = [b for b in item.get("bodies", []) if isinstance(b, dict)]
+    bodies = _objects(item, "bodies")
     nitf = [b for b in bodies if "nitf" in str(b.get("contenttype", "")).lower()]
     html = [b for b in bodies if "html" in str(b.get("contenttype", ""))]
     text = [b for b in bodies if "text/plain" in str(b.get("contenttype", "text/plain"))]
@@ -53,15 +62,14 @@ def _body_blocks(item: dict[str, Any]) -> list[str]:
     plain = _pick(text, ("main", "text", "plain", ""))
     if plain is not None:
         return text_lines(plain["value"])
-    if nitf and isinstance(nitf[0].get("value"), str):
+    if nitf:
         return nitf_blocks(nitf[0]["value"])
     if isinstance(item.get("body_html"), str):
         return html_blocks(item["body_html"])
     if isinstance(item.get("body_text"), str):
         return text_lines(item["body_text"])
     # A brief: a text item whose only words are its description (lead).
-    descriptions = [d for d in item.get("descriptions", []) if isinstance(d, dict)]
-    lead = _pick(descriptions, ("text", "summary", ""))
+    lead = _pick(_objects(item, "descriptions"), ("text", "summary", ""))
     return text_lines(lead["value"]) if lead else []
 
 
@@ -136,8 +144,7 @@ def _images(item: dict[str, Any]) -> list[Image]:
     for assoc in associations if isinstance(associations, list) else []:
         if not isinstance(assoc, dict) or assoc.get("type") not in ("picture", "graphic"):
             continue
-        descriptions = [d for d in assoc.get("descriptions", []) if isinstance(d, dict)]
-        caption = _pick(descriptions, ("caption", "text", "")) or {}
+        caption = _pick(_objects(assoc, "descriptions"), ("caption", "text", "")) or {}
         text = caption.get("value") or assoc.get("description_text") or assoc.get("headline")
         if isinstance(text, str) and text.strip():
             credit = assoc.get("by") or assoc.get("copyrightholder")
@@ -170,7 +177,7 @@ def parse_ninjs(content: str) -> ParsedDocument:
     kind = item.get("type") or ("event" if "eventdetails" in item else "text")
     if kind not in ("text", "composite"):
         raise Rejected("clean", f"ninjs item of type {kind!r} has no story text", code="no-text")
-    headlines = [h for h in item.get("headlines", []) if isinstance(h, dict)]
+    headlines = _objects(item, "headlines")
     main = _pick(headlines, ("main", "")) or (headlines[0] if headlines else None)
     sub = _pick(headlines, ("sub", "subheadline", "subhead"))
     headline = main["value"] if main else _string(item, "headline") or _string(item, "title")

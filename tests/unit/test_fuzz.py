@@ -90,8 +90,10 @@ documents = st.one_of(
 
 
 def assert_dead_letter_keeps(outcome: Any, data: bytes) -> None:
+    """A dead letter carries its bytes and a reason a reader gave: never a crash's."""
     if isinstance(outcome, DeadLetter):
         assert outcome.letter["reason"]
+        assert outcome.letter["code"] != "unexpected", outcome.letter["reason"]
         assert base64.b64decode(outcome.letter["original"]) == data
         assert validation_error("dead-letter", outcome.letter) is None
 

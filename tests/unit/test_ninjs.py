@@ -100,3 +100,19 @@ def test_text_examples_round_trip_to_valid_ninjs_3(name: str) -> None:
     for listed in ("people", "places"):
         kept = {entry["name"] for entry in story.get(listed, [])}
         assert {e["name"] for e in source.get(listed, []) if e.get("name")} <= kept
+
+
+def test_fields_of_the_wrong_type_count_as_absent() -> None:
+    document = {
+        "uri": "urn:example:1",
+        "headline": "Dam holds after the storm",
+        "headlines": None,
+        "bodies": 5,
+        "descriptions": [{"value": None}],
+        "body_text": "Engineers said the dam held.",
+    }
+    article = clean(raw_item(orjson.dumps(document).decode()))
+    assert (article.headline, article.paragraphs) == (
+        "Dam holds after the storm",
+        ["Engineers said the dam held."],
+    )
