@@ -16,9 +16,10 @@ _CONTAINERS = frozenset(
     | {"table", "thead", "tbody", "tfoot", "address", "body", "html"}
 )
 _BLOCKS = _LEAF_BLOCKS | _CONTAINERS | {"tr"}
-_LOOSE_TEXT_KEPT = frozenset({"body", "article", "section", "main", "blockquote"})
-"""Containers whose text outside blocks is body text. In a "div" it is as often the
-agency's furniture ("<div class=dat><span>Försvar</span><span>TT</span></div>")."""
+_LOOSE_TEXT_KEPT = _LEAF_BLOCKS | {"body", "article", "section", "main"}
+"""Elements whose text outside the blocks they hold is body text ("<li>Item<ul>…</ul></li>").
+In a "div" it is as often the agency's furniture ("<div class=dat><span>Försvar</span>
+<span>TT</span></div>")."""
 _NOT_TEXT = frozenset(
     {"head", "title", "script", "style", "noscript", "template", "figure", "figcaption"}
 )
@@ -73,10 +74,10 @@ class _BlockReader:
             return
         if tag == "tr":
             self._block(" ".join(cell.text_content() for cell in element if _tag(cell)))
-        elif tag in _LEAF_BLOCKS and not _holds_blocks(element):
-            self._block(element.text_content())
-        elif tag in _BLOCKS or _holds_blocks(element) or element is self.root:
+        elif tag in _CONTAINERS or element is self.root or _holds_blocks(element):
             self._container(element, tag in _BLOCKS)
+        elif tag in _LEAF_BLOCKS:
+            self._block(element.text_content())
         elif self._loose:  # inline: "<strong>...</strong>", "<a>...</a>"
             self._run.append(element.text_content())
 

@@ -10,6 +10,7 @@ import pytest
 from agents.cli import main
 from pipeline.clean import clean
 from pipeline.formats.feed import split_feed
+from pipeline.formats.markup import html_blocks
 from pipeline.ingest import raw_items_from_document
 from tests.conftest import raw_item
 
@@ -135,3 +136,11 @@ def test_a_wenn_entry_s_story_is_its_first_line_and_body_never_its_slug() -> Non
         "The dates will be played next year.",
         "Tickets stay valid.",
     ]
+
+
+def test_html_bodies_keep_a_list_item_s_own_text_and_leave_a_div_s_furniture() -> None:
+    body = (
+        '<div class="dat"><span>Defence</span><span>TT</span></div>'
+        "<ul><li>Ports<ul><li>Rotterdam</li></ul></li></ul><p>The strike goes on.</p>"
+    )
+    assert html_blocks(body) == ["Ports", "Rotterdam", "The strike goes on."]
