@@ -23,14 +23,14 @@ In a "div" it is as often the agency's furniture ("<div class=dat><span>Försvar
 _NOT_TEXT = frozenset(
     {"head", "title", "script", "style", "noscript", "template", "figure", "figcaption"}
 )
-_BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 _LINE_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
-"""A line break, followed by a new line in the text, so that two of them make a blank line."""
+"""A line break, followed by a new line in the text: outside blocks, each line is a
+paragraph."""
 
 
 def html_blocks(markup: str) -> list[str]:
     """The paragraphs of an HTML body fragment, in order: each block element's text, and the
-    text between blocks too, cut at blank lines and double line breaks (a WordPress post is
+    text between blocks too, a paragraph per line as in a plain-text body (a WordPress post is
     stored so, its paragraphs made at display). Captions, scripts and styles are no body."""
     try:
         root = lxml.html.fromstring(_LINE_BREAK.sub("<br>\n", markup))
@@ -60,7 +60,7 @@ def _holds_blocks(element: Any) -> bool:
 
 class _BlockReader:
     """Walks a fragment in document order: each block a paragraph, and the loose text of the
-    fragment itself and of the containers that hold body text, cut at blank lines."""
+    fragment itself and of the containers that hold body text, a paragraph per line."""
 
     def __init__(self, root: Any) -> None:
         self.root = root
@@ -103,8 +103,8 @@ class _BlockReader:
         self._keep(text)
 
     def flush(self) -> None:
-        for part in _BLANK_LINE.split("".join(self._run)):
-            self._keep(part)
+        for line in "".join(self._run).splitlines():
+            self._keep(line)
         self._run.clear()
 
     def _keep(self, text: str) -> None:

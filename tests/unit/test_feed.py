@@ -104,7 +104,7 @@ def test_a_wordpress_export_keeps_its_loose_paragraphs_and_drops_its_shortcodes(
     ]
 
 
-def test_loose_text_and_double_line_breaks_make_paragraphs_in_any_feed() -> None:
+def test_loose_text_is_read_a_paragraph_per_line_in_any_feed() -> None:
     feed = RSS.replace(
         "<p>The second.</p>", "The second.<br><br>The third.<figure><figcaption>A caption"
     ).replace("]]></content:encoded>", "</figcaption></figure>]]></content:encoded>")
