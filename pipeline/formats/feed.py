@@ -111,6 +111,26 @@ def _wenn_story(root: Any) -> list[str]:
     ]
 
 
+def _wordpress_field(root: Any, name: str) -> str | None:
+    """A ``wp:`` field of the entry (in any WXR version's namespace)."""
+    for element in root.iter():
+        namespace = etree.QName(element).namespace if isinstance(element.tag, str) else None
+        if local_name(element) == name and (namespace or "").startswith(WXR_NAMESPACE):
+            return text_of(element)
+    return None
+
+
+def _refuse_unpublished_post(root: Any) -> None:
+    """A WordPress export holds attachments, pages and drafts beside its posts: only a post
+    WordPress published is a story; the others are refused with what they are."""
+    kind = _wordpress_field(root, "post_type") or "post"
+    status = _wordpress_field(root, "status") or "publish"
+    if kind != "post" or status != "publish":
+        raise Rejected(
+            "clean", f"a WordPress {kind} with status {status!r}, not a published post", "no-text"
+        )
+
+
 def parse_feed(content: str) -> ParsedDocument:
     root = parse_xml(content)  # the same hardened parser decides whether it is well-formed
     feed = feedparser.parse(content, sanitize_html=True, resolve_relative_uris=False)
@@ -122,6 +142,9 @@ def parse_feed(content: str) -> ParsedDocument:
             code="unsplit",
         )
     entry = entries[0]
+    wordpress = _is_wxr(feed)
+    if wordpress:
+        _refuse_unpublished_post(root)
     tags = [tag.get("term") for tag in entry.get("tags", []) if tag.get("term")]
     metadata: dict[str, Any] = {
         "guid": entry.get("id") or entry.get("link"),
@@ -135,7 +158,7 @@ def parse_feed(content: str) -> ParsedDocument:
         else None,
     }
     return ParsedDocument(
-        blocks=_wenn_story(root) or _body(entry, _is_wxr(feed)),
+        blocks=_wenn_story(root) or _body(entry, wordpress),
         headline=entry.get("title"),
         metadata={k: v for k, v in metadata.items() if v not in (None, [])},
         agency_copy=True,

@@ -12,6 +12,7 @@ from pipeline.clean import clean
 from pipeline.formats.feed import split_feed
 from pipeline.formats.markup import html_blocks
 from pipeline.ingest import raw_items_from_document
+from pipeline.records import Rejected
 from tests.conftest import raw_item
 
 RSS = """<?xml version="1.0" encoding="UTF-8"?>
@@ -144,3 +145,25 @@ def test_html_bodies_keep_a_list_item_s_own_text_and_leave_a_div_s_furniture() -
         "<ul><li>Ports<ul><li>Rotterdam</li></ul></li></ul><p>The strike goes on.</p>"
     )
     assert html_blocks(body) == ["Ports", "Rotterdam", "The strike goes on."]
+
+
+@pytest.mark.parametrize(
+    ("fields", "refused"),
+    [
+        ("<wp:post_type>post</wp:post_type><wp:status>publish</wp:status>", None),
+        ("<wp:post_type>attachment</wp:post_type><wp:status>inherit</wp:status>", "attachment"),
+        ("<wp:post_type>post</wp:post_type><wp:status>draft</wp:status>", "'draft'"),
+    ],
+)
+def test_a_wordpress_export_publishes_its_published_posts_only(
+    fields: str, refused: str | None
+) -> None:
+    (item,) = raw_items_from_document(
+        WXR.replace("</content:encoded>", f"</content:encoded>{fields}").encode(), source="blog"
+    )
+    if refused is None:
+        assert clean(item).headline == "Harbour reopens"
+        return
+    with pytest.raises(Rejected, match=refused) as error:
+        clean(item)
+    assert error.value.code == "no-text"
