@@ -166,6 +166,15 @@ def _string(item: dict[str, Any], key: str) -> str | None:
     return None
 
 
+def _unwrapped(document: dict[str, Any]) -> Any:
+    """The item of AP's Media API answer (``{"api_version": …, "data": {"item": …}}``): ninjs
+    inside an envelope."""
+    data = document.get("data")
+    if "api_version" in document and isinstance(data, dict) and isinstance(data.get("item"), dict):
+        return data["item"]
+    return document
+
+
 def parse_ninjs(content: str) -> ParsedDocument:
     try:
         document = orjson.loads(content)
@@ -173,7 +182,7 @@ def parse_ninjs(content: str) -> ParsedDocument:
         raise Rejected("clean", f"not valid ninjs JSON: {error}", code="malformed") from None
     if not isinstance(document, dict):
         raise Rejected("clean", "a ninjs document must be a JSON object", code="malformed")
-    item = _lower_keys(document)
+    item = _lower_keys(_unwrapped(document))
     kind = item.get("type") or ("event" if "eventdetails" in item else "text")
     if kind not in ("text", "composite"):
         raise Rejected("clean", f"ninjs item of type {kind!r} has no story text", code="no-text")
@@ -198,8 +207,14 @@ def parse_ninjs(content: str) -> ParsedDocument:
         "places": _entries(item, "places"),
         "organisations": _entries(item, "organisations"),
     }
+    blocks = _body_blocks(item)
+    if not blocks and isinstance(item.get("renditions"), dict):
+        formats = ", ".join(sorted(str(name) for name in item["renditions"]))
+        raise Rejected(
+            "clean", f"an item whose text is a rendition to download ({formats})", "no-text"
+        )
     return ParsedDocument(
-        blocks=_body_blocks(item),
+        blocks=blocks,
         headline=headline,
         images=_images(item),
         metadata={k: v for k, v in metadata.items() if v not in (None, [])},

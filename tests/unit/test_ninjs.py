@@ -116,3 +116,17 @@ def test_fields_of_the_wrong_type_count_as_absent() -> None:
         "Dam holds after the storm",
         ["Engineers said the dam held."],
     )
+
+
+def test_ap_media_api_items_are_read_from_their_envelope() -> None:
+    item = {"uri": "urn:example:2", "type": "text", "headline": "Quake hits coast"}
+    with_text = {"api_version": "1.1", "data": {"item": {**item, "body_text": "It shook."}}}
+    article = clean(raw_item(orjson.dumps(with_text).decode()))
+    assert (article.headline, article.paragraphs, article.guid) == (
+        "Quake hits coast",
+        ["It shook."],
+        "urn:example:2",
+    )
+    linked = {"api_version": "1.1", "data": {"item": {**item, "renditions": {"nitf": {}}}}}
+    with pytest.raises(Rejected, match="a rendition to download \\(nitf\\)"):
+        clean(raw_item(orjson.dumps(linked).decode()))
