@@ -19,7 +19,10 @@ from pipeline.formats.mail import is_email, parse_email, split_email
 from pipeline.formats.newsml import parse_newsml, split_news_message
 from pipeline.formats.newsml1 import is_newsml1, parse_newsml1, split_newsml1
 from pipeline.formats.ninjs import parse_ninjs
+from pipeline.formats.ritzau import ROOT as RITZAU_ROOT
+from pipeline.formats.ritzau import parse_ritzau
 from pipeline.formats.text import parse_text
+from pipeline.formats.xml import refuse_unknown_xml, root_element
 from pipeline.records import Rejected
 
 __all__ = ["ParsedDocument", "detect_format", "parse_document", "split_document"]
@@ -40,8 +43,21 @@ _PARSERS: dict[str, Callable[[str], ParsedDocument]] = {
     "iptc7901": parse_iptc7901,
     "newsml1": parse_newsml1,
     "email": parse_email,
+    "ritzau": parse_ritzau,
+    "xml": refuse_unknown_xml,
 }
 
+
+# HTML's elements: a document opening with one of them (or a doctype) is a page or a fragment
+# of one; any other root names an XML vocabulary.
+HTML_ELEMENT_NAMES = """html head body title meta link base style script noscript template main
+article section nav aside header footer address h1 h2 h3 h4 h5 h6 hgroup p hr pre blockquote
+ol ul li dl dt dd figure figcaption div a em strong small s cite q dfn abbr data time code var
+samp kbd sub sup i b u mark ruby bdi bdo span br wbr ins del picture img iframe embed object
+video audio source track map area table caption colgroup col tbody thead tfoot tr td th form
+label input button select datalist optgroup option textarea output progress meter fieldset
+legend details summary dialog svg math center font big tt strike frameset frame"""
+_HTML_ELEMENTS = frozenset(HTML_ELEMENT_NAMES.split())
 
 # Root and top elements of NewsML-G2 and NITF, with or without a namespace prefix.
 _NEWSML_TAGS = re.compile(
@@ -66,8 +82,18 @@ def detect_format(content: str) -> str:
             return "newsml"
         if "<rss" in lowered or "<feed" in lowered or "<rdf:rdf" in lowered:
             return "rss"
-        return "html"
+        return _markup_format(head)
     return "text"
+
+
+def _markup_format(head: str) -> str:
+    """HTML, Ritzau's XML, or XML of a vocabulary Newswire does not read."""
+    if "<!doctype html" in head.lower():
+        return "html"
+    name = (root_element(head) or "html").rpartition(":")[2]
+    if name == RITZAU_ROOT:
+        return "ritzau"
+    return "html" if name.lower() in _HTML_ELEMENTS else "xml"
 
 
 def parse_document(content: str, format: str) -> ParsedDocument:

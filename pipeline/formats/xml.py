@@ -10,6 +10,9 @@ from lxml import etree
 from pipeline.records import Rejected
 
 _DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+_ROOT_ELEMENT = re.compile(
+    r"^\ufeff?(?:\s*(?:<\?.*?\?>|<!--.*?-->|<!doctype[^>]*>))*\s*<([\w.:-]+)", re.S | re.I
+)
 
 
 def safe_parser() -> etree.XMLParser:
@@ -31,6 +34,21 @@ def parse_xml(content: str) -> Any:
         return etree.fromstring(_DECLARATION.sub("", content, count=1), safe_parser())
     except etree.XMLSyntaxError as error:
         raise Rejected("clean", f"malformed XML: {error}", code="malformed") from None
+
+
+def root_element(content: str) -> str | None:
+    """The name of a document's first element, past its declaration, comments and doctype."""
+    found = _ROOT_ELEMENT.match(content)
+    return found.group(1) if found else None
+
+
+def refuse_unknown_xml(content: str) -> Any:
+    """XML none of the readers knows: read as a web page it would publish its every field
+    (identifiers, routing codes, contact details), so it is refused, naming its root."""
+    name = root_element(content) or "?"
+    raise Rejected(
+        "clean", f"XML of a vocabulary Newswire does not read (root <{name}>)", "unsupported"
+    )
 
 
 def local_name(element: Any) -> str:

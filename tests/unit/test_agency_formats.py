@@ -68,6 +68,19 @@ EMAIL = (
     "<p>Dockers walked out on Monday.</p>\r\n--b1--\r\n"
 )
 
+RITZAU = (
+    '<?xml version="1.0"?>\n<RBNews xmlns:i="http://www.w3.org/2001/XMLSchema-instance">'
+    "<NewsID>4f1c0e6a-5b7d-4c1e-9a0b-2f3d4e5f6a7b</NewsID>"
+    "<PublishDate>2024-03-02T17:32:18.397</PublishDate><strapline>NU/FLASH-U</strapline>"
+    '<headline i:nil="true"/><town>Aarhus</town><version>2</version>'
+    "<content>&lt;p&gt;Havnearbejderne i Aarhus nedlagde arbejdet mandag.&lt;/p&gt;"
+    "&lt;p&gt;Strejken varer to dage.&lt;/p&gt;</content>"
+    "<Annuleret>false</Annuleret><Korrektion>true</Korrektion>"
+    "<byLine>Anna Berg</byLine><byLineEmail>desk@wire.example</byLineEmail>"
+    "<byLinePhone>33300000</byLinePhone><TilRedaktionen>Retter antal dage</TilRedaktionen>"
+    "</RBNews>"
+)
+
 
 def cleaned(content: str) -> Cleaned:
     result = clean_step(raw_item(content).to_json(), 1 << 22)
@@ -81,7 +94,16 @@ def published_text(result: Cleaned) -> str:
 
 @pytest.mark.parametrize(
     ("content", "format"),
-    [(IPTC7901, "iptc7901"), (ANPA, "anpa"), (NEWSML1, "newsml1"), (EMAIL, "email")],
+    [
+        (IPTC7901, "iptc7901"),
+        (ANPA, "anpa"),
+        (NEWSML1, "newsml1"),
+        (EMAIL, "email"),
+        (RITZAU, "ritzau"),
+        ('<?xml version="1.0"?>\n<!-- page -->\n<html><body><p>x</p></body></html>', "html"),
+        ("<p>A fragment.</p>", "html"),
+        ('<?xml version="1.0"?><Inventory><Row>1</Row></Inventory>', "xml"),
+    ],
 )
 def test_each_format_is_detected(content: str, format: str) -> None:
     assert detect_format(content) == format
@@ -192,6 +214,26 @@ def dead(content: str) -> dict[str, Any]:
 def test_bad_input_of_each_format_is_a_dead_letter_with_a_reason(content: str) -> None:
     letter = dead(content)
     assert letter["reason"] and letter["code"] in ("malformed", "no-text", "too-large", "binary")
+
+
+def test_ritzau_headline_body_and_control_fields() -> None:
+    result = cleaned(RITZAU)
+    article = result.article
+    assert article.headline == "Havnearbejderne i Aarhus nedlagde arbejdet mandag."
+    assert article.paragraphs[-1] == "Strejken varer to dage."
+    assert (article.guid, article.version) == ("4f1c0e6a-5b7d-4c1e-9a0b-2f3d4e5f6a7b", "2")
+    assert article.created == "2024-03-02T16:32:18.397000Z"  # Copenhagen time, in UTC
+    assert (article.kind, article.control.ed_note) == ("correction", "Retter antal dage")
+    for secret in ("NU/FLASH", "desk@wire.example", "33300000", "4f1c0e6a"):
+        assert secret not in published_text(result)
+
+
+def test_xml_of_an_unknown_vocabulary_is_refused_not_published_field_by_field() -> None:
+    letter = dead('<?xml version="1.0"?><Inventory><Id>a1</Id><Tel>555</Tel></Inventory>')
+    assert (letter["code"], letter["reason"]) == (
+        "unsupported",
+        "XML of a vocabulary Newswire does not read (root <Inventory>)",
+    )
 
 
 def test_a_wrong_declared_charset_is_read_not_crashed_on() -> None:
