@@ -29,6 +29,8 @@ _NOTE = re.compile(r"\(?\s*(?:Eds?|EDS?|Editors?|EDITORS?)['’]?\s*(?:note)?\s*
 _PHOTO = re.compile(r"(?:AP|With AP) (?:Photos?|Video|Graphics?)\b", re.I)
 _TAKES = (("writethru", "update"), ("ld-", "update"), ("correct", "correction"), ("kill", "kill"))
 _SENT = re.compile(r"(\d\d)-(\d\d)-(\d\d)\s+(\d\d)(\d\d)GMT")
+_TRAILER = re.compile(r"[A-Z]{2,4}-[A-Z]{2}-\d\d-\d\d-\d\d\s+\d{4}GMT<?")
+"""The trailer's line, where a message lost the ETX before it: still no text."""
 
 
 def parse_anpa(content: str) -> ParsedDocument:
@@ -41,6 +43,8 @@ def parse_anpa(content: str) -> ParsedDocument:
     text = head[stx + 1 :] if etx < 0 else head[stx + 1 : etx]
     trailer = "" if etx < 0 else unframed(head[etx + 1 :])
     fields, paragraphs, summary = _read_lines(unframed(text).split("\n"))
+    if paragraphs and _TRAILER.fullmatch(paragraphs[-1]):
+        trailer = trailer or paragraphs.pop()
     keyword, headline, byline, notes = _heading(fields)
     blocks = paragraphs or summary
     if not blocks:

@@ -1,10 +1,10 @@
 """Ritzau's XML (``<RBNews>``), the Danish agency's own format.
 
 The story is ``content`` (HTML, escaped), its headline ``headline`` (often empty on a flash:
-the story's first sentence stands in) and ``subtitle``. ``strapline`` is a routing line
-("NU/FLASH-U"), and the author's e-mail and telephone are contact details: neither is ever
-published. ``TilRedaktionen`` ("to the editors") is a note, ``Annuleret`` a kill and
-``PublishDate`` local time in Copenhagen.
+the story's first sentence stands in), ``subtitle``, and ``town`` where it was written.
+``strapline`` is a routing line ("NU/FLASH-U"), and the author's e-mail and telephone are
+contact details: neither is ever published. ``TilRedaktionen`` ("to the editors") is a
+note, ``Annuleret`` a kill and ``PublishDate`` local time in Copenhagen.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ def parse_ritzau(content: str) -> ParsedDocument:
         "guid": fields.get("NewsID"),
         "version": fields.get("version"),
         "subheadline": fields.get("subtitle"),
+        "located": fields.get("town"),
         "created": created,
         "updated": created,
         "control": Control(

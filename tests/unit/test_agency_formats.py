@@ -135,6 +135,12 @@ def test_anpa_headline_body_and_control_fields() -> None:
         assert secret not in published_text(result)
 
 
+def test_an_anpa_trailer_whose_etx_went_missing_is_still_no_text() -> None:
+    result = cleaned(ANPA.replace("\t   \x03AP-WF", "\t   AP-WF"))
+    assert result.article.body.endswith("The union said the strike would last two days.")
+    assert result.article.created == "2024-03-02T10:15:00Z"
+
+
 def test_newsml1_item_fields_and_rights() -> None:
     result = cleaned(NEWSML1)
     article = result.article
@@ -220,7 +226,7 @@ def test_ritzau_headline_body_and_control_fields() -> None:
     result = cleaned(RITZAU)
     article = result.article
     assert article.headline == "Havnearbejderne i Aarhus nedlagde arbejdet mandag."
-    assert article.paragraphs[-1] == "Strejken varer to dage."
+    assert (article.paragraphs[-1], article.located) == ("Strejken varer to dage.", "Aarhus")
     assert (article.guid, article.version) == ("4f1c0e6a-5b7d-4c1e-9a0b-2f3d4e5f6a7b", "2")
     assert article.created == "2024-03-02T16:32:18.397000Z"  # Copenhagen time, in UTC
     assert (article.kind, article.control.ed_note) == ("correction", "Retter antal dage")
