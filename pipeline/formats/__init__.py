@@ -18,7 +18,7 @@ from pipeline.formats.iptc7901 import parse_iptc7901
 from pipeline.formats.mail import is_email, parse_email, split_email
 from pipeline.formats.newsml import parse_newsml, split_news_message
 from pipeline.formats.newsml1 import is_newsml1, parse_newsml1, split_newsml1
-from pipeline.formats.ninjs import parse_ninjs
+from pipeline.formats.ninjs import parse_ninjs, split_ninjs
 from pipeline.formats.ritzau import ROOT as RITZAU_ROOT
 from pipeline.formats.ritzau import parse_ritzau
 from pipeline.formats.text import parse_text
@@ -32,6 +32,7 @@ _SPLITTERS: dict[str, Callable[[str], list[tuple[str, str | None]]]] = {
     "newsml": split_news_message,
     "newsml1": split_newsml1,
     "email": split_email,
+    "ninjs": split_ninjs,
 }
 _PARSERS: dict[str, Callable[[str], ParsedDocument]] = {
     "text": parse_text,
@@ -111,9 +112,9 @@ MAX_STORIES_PER_DOCUMENT = 1000
 
 def split_document(content: str, format: str) -> tuple[str, list[tuple[str, str | None]]]:
     """The format and the stories of a document: a feed gives one per entry, a newsMessage
-    one per newsItem, anything else itself. A document that cannot be split (or has nothing
-    to split) stays whole, so the clean stage rejects it with its reason and nothing is lost
-    at the door."""
+    one per newsItem, a feed of ninjs items one per item, anything else itself. A document
+    that cannot be split (or has nothing to split) stays whole, so the clean stage rejects it
+    with its reason and nothing is lost at the door."""
     chosen = detect_format(content) if format == "auto" else format
     splitter = _SPLITTERS.get(chosen)
     if splitter is None:

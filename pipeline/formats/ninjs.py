@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -166,6 +167,28 @@ def _string(item: dict[str, Any], key: str) -> str | None:
     return None
 
 
+def split_ninjs(content: str) -> list[tuple[str, str | None]]:
+    """A feed of ninjs items as one document per item, with its uri. A single item gives
+    none (it travels whole)."""
+    try:
+        items = _listed_items(orjson.loads(content))
+    except orjson.JSONDecodeError:
+        return []
+    return [(orjson.dumps(item).decode(), _string(_lower_keys(item), "uri")) for item in items]
+
+
+def _listed_items(document: Any) -> list[dict[str, Any]]:
+    """The items of a feed of ninjs: BBC's (``{"item": [...]}``) and AP's Media API feed
+    (``{"data": {"items": [{"item": ...}]}}``); none for anything else."""
+    if not isinstance(document, dict):
+        return []
+    items = document.get("item")
+    data = document.get("data")
+    if isinstance(data, dict) and isinstance(data.get("items"), list):
+        items = [entry.get("item") for entry in data["items"] if isinstance(entry, dict)]
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+
+
 def _unwrapped(document: dict[str, Any]) -> Any:
     """The item of AP's Media API answer (``{"api_version": …, "data": {"item": …}}``): ninjs
     inside an envelope."""
@@ -182,9 +205,13 @@ def parse_ninjs(content: str) -> ParsedDocument:
         raise Rejected("clean", f"not valid ninjs JSON: {error}", code="malformed") from None
     if not isinstance(document, dict):
         raise Rejected("clean", "a ninjs document must be a JSON object", code="malformed")
+    if listed := _listed_items(document):
+        raise Rejected(
+            "clean", f"a feed of {len(listed)} ninjs items: ingest it to split it", "unsplit"
+        )
     item = _lower_keys(_unwrapped(document))
     kind = item.get("type") or ("event" if "eventdetails" in item else "text")
-    if kind not in ("text", "composite"):
+    if kind not in ("text", "composite", "advisory"):
         raise Rejected("clean", f"ninjs item of type {kind!r} has no story text", code="no-text")
     headlines = _objects(item, "headlines")
     main = _pick(headlines, ("main", "")) or (headlines[0] if headlines else None)
@@ -198,7 +225,9 @@ def parse_ninjs(content: str) -> ParsedDocument:
         "language": _string(item, "language"),
         "urgency": urgency_of(item),
         "slugline": _string(item, "slugline"),
-        "control": read_control(item),
+        "control": replace(read_control(item), marker="advisory")
+        if kind == "advisory"  # BBC's local news service sends its advisories as items
+        else read_control(item),
         "created": _string(item, "firstcreated"),
         "updated": _string(item, "versioncreated"),
         "located": _string(item, "located"),

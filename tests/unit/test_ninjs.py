@@ -8,6 +8,7 @@ import pytest
 from pipeline.chain import Published, run_chain
 from pipeline.clean import clean
 from pipeline.dedup import DedupConfig, DedupIndex
+from pipeline.ingest import raw_items_from_document
 from pipeline.records import Rejected
 from pipeline.validation import validation_error
 from tests.conftest import raw_item, shared_path
@@ -130,3 +131,17 @@ def test_ap_media_api_items_are_read_from_their_envelope() -> None:
     linked = {"api_version": "1.1", "data": {"item": {**item, "renditions": {"nitf": {}}}}}
     with pytest.raises(Rejected, match="a rendition to download \\(nitf\\)"):
         clean(raw_item(orjson.dumps(linked).decode()))
+
+
+def test_a_feed_of_ninjs_items_is_one_raw_item_each_and_whole_it_is_refused() -> None:
+    story = {"uri": "urn:example:3", "type": "text", "headline": "Bridge reopens"}
+    notice = {"uri": "urn:example:4", "type": "advisory", "headline": "Coverage plans"}
+    feed = {"total": 2, "item": [{**story, "body_text": "Traffic flows again."}, notice]}
+    feed["item"][1]["body_text"] = "A reporter will be at the council meeting."
+    items = raw_items_from_document(orjson.dumps(feed), source="wire")
+    assert [item.guid for item in items] == ["urn:example:3", "urn:example:4"]
+    outcomes = [run_chain(i.to_json(), DedupIndex(), 1 << 20, True, DedupConfig()) for i in items]
+    assert [type(outcome).__name__ for outcome in outcomes] == ["Published", "Advisory"]
+    with pytest.raises(Rejected, match="a feed of 2 ninjs items") as refused:
+        clean(raw_item(orjson.dumps(feed).decode()))
+    assert refused.value.code == "unsplit"
