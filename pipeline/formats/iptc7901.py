@@ -17,15 +17,20 @@ from pipeline.formats.document import ParsedDocument
 from pipeline.formats.framing import envelope
 from pipeline.records import Control, Rejected
 
-_TAKE_KEY = re.compile(r"[A-Z0-9][A-Z0-9 .'/&-]{0,30}")
-"""A take key stands alone in capitals: REFILE, 1ST LEAD, CORRECTION, EXTRA."""
+_TAKE_KEY = re.compile(r"[A-Z0-9][A-Z0-9 .'/&-]{0,30}|\([^()]{1,38}\)")
+"""A take key stands alone in capitals (REFILE, 1ST LEAD, CORRECTION, EXTRA) or, as dpa
+writes its own, in brackets ("(Achtung)", "(Korrektur)")."""
 _TAKE_MARKERS = (
     ("KILL", "kill"),
     ("WITHDRAW", "kill"),
     ("ELIMINAT", "kill"),
     ("CORRECT", "correction"),
+    ("KORREKTUR", "correction"),
+    ("BERICHTIG", "correction"),
     ("REFILE", "refile"),
     ("REPEAT", "repeat"),
+    ("WIEDERHOL", "repeat"),
+    ("ACHTUNG", "advisory"),  # dpa's notice to the desks, no story
     ("LEAD", "update"),
     ("UPDATE", "update"),
     ("WRITETHRU", "update"),

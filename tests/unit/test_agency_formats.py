@@ -122,6 +122,12 @@ def test_iptc7901_headline_body_and_control_fields() -> None:
         assert secret not in published_text(result)
 
 
+def test_a_take_key_in_brackets_is_no_headline_and_says_what_the_item_is() -> None:
+    """dpa writes its own take keys in brackets: "(Achtung)" is a notice to the desks."""
+    article = cleaned(IPTC7901.replace("\x02CORRECTION\r\n1ST LEAD", "\x02(Achtung)")).article
+    assert (article.headline, article.kind) == ("Dockers strike shuts Hamburg harbour", "advisory")
+
+
 def test_anpa_headline_body_and_control_fields() -> None:
     result = cleaned(ANPA)
     article = result.article
