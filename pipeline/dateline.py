@@ -48,8 +48,9 @@ _TITLE_PLACE = (
     rf"(?:,\s+(?!{_DAY})[A-Z][A-Za-z.'\-]+(?:\s+[A-Z][A-Za-z.'\-]+){{0,2}})?)"
 )
 _AGENCY = r"\((?P<agency>[A-Za-z][A-Za-z&.\-/]*(?:\s+[A-Za-z&.\-/]+){0,3})\)"
-# AP's ANPA copy sets its dash as an underscore ("ATLANTA (AP) _ Luol Deng").
-_DASH = r"\s*(?:--|—|–|-|_)\s*"
+# AP's ANPA copy sets its dash as an underscore ("ATLANTA (AP) _ Luol Deng"); EFE puts a full
+# stop before it ("Tegucigalpa, Jan 2 (EFE).- The").
+_DASH = r"\.?\s*(?:--|—|–|-|_)\s*"
 
 _WITH_AGENCY = re.compile(
     rf"^(?:{_TITLE_PLACE}(?:,\s*(?P<date>{_DAY}))?\s*|(?P<day>{_DAY})\s*)?{_AGENCY}{_DASH}"

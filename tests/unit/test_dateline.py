@@ -30,6 +30,7 @@ RECEIVED = datetime(2023, 7, 20, 9, 0, tzinfo=UTC)  # a Thursday
             "Markets",
         ),
         ("KYIV — Sirens sounded overnight.", "Kyiv", None, None, "Sirens"),
+        ("Lima, Jul 2 (EFE).- The vote began.", "Lima", date(2023, 7, 2), "EFE", "The vote"),
         (
             "TOKYO, March 30 - Prime Minister Nakasone spoke.",
             "Tokyo",
