@@ -149,6 +149,12 @@ def read_control(root: Any) -> Control:
     )
 
 
+def _docdata(root: Any, name: str, attribute: str) -> str | None:
+    """An attribute of bare NITF's ``docdata`` (``doc-id@id-string``, ``date.issue@norm``)."""
+    element = _first(root, f".//{{*}}docdata/{{*}}{name}")
+    return (element.get(attribute) or None) if element is not None else None
+
+
 def parse_newsml(content: str) -> ParsedDocument:
     root = _news_item(parse_xml(content))
     item_class = _first(root, "{*}itemMeta/{*}itemClass")
@@ -163,7 +169,7 @@ def parse_newsml(content: str) -> ParsedDocument:
     language = _first(meta, "{*}language") if meta is not None else None
     urgency = text_of(_first(meta, "{*}urgency")) if meta is not None else None
     metadata: dict[str, Any] = {
-        "guid": root.get("guid"),
+        "guid": root.get("guid") or _docdata(root, "doc-id", "id-string"),
         "version": root.get("version"),
         "subheadline": head.get("subheadline"),
         "byline": head.get("byline") or text_of(_first(root, ".//{*}creator/{*}name")),
@@ -174,7 +180,8 @@ def parse_newsml(content: str) -> ParsedDocument:
         "slugline": text_of(_first(root, ".//{*}contentMeta/{*}slugline")),
         "control": read_control(root),
         "created": text_of(_first(root, "{*}itemMeta/{*}firstCreated"))
-        or text_of(_first(root, ".//{*}contentMeta/{*}contentCreated")),
+        or text_of(_first(root, ".//{*}contentMeta/{*}contentCreated"))
+        or normalise_timestamp(_docdata(root, "date.issue", "norm")),
         "updated": text_of(_first(root, "{*}itemMeta/{*}versionCreated")),
         "located": text_of(_first(root, ".//{*}contentMeta/{*}located/{*}name")),
         "agency": text_of(_first(root, ".//{*}contentMeta/{*}infoSource/{*}name")),

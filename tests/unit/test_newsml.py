@@ -51,6 +51,18 @@ def test_bare_nitf_content_set() -> None:
     assert article.paragraphs[0].startswith("With the Philadelphia Phillies picking up momentum")
 
 
+def test_a_bare_nitf_document_gives_its_id_and_issue_time() -> None:
+    nitf = (
+        '<nitf><head><docdata><doc-id id-string="A-77"/>'
+        '<date.issue norm="20240302T101500+0100"/></docdata></head>'
+        "<body><body.head><hedline><hl1>Port reopens</hl1></hedline></body.head>"
+        "<body.content><p>Lima, Mar 2 (EFE).- The port reopened.</p></body.content></body></nitf>"
+    )
+    article = clean(raw_item(nitf))
+    assert (article.guid, article.created) == ("A-77", "2024-03-02T09:15:00Z")
+    assert (article.located, article.paragraphs) == ("Lima", ["The port reopened."])
+
+
 @pytest.mark.parametrize(
     ("name", "reason"),
     [
