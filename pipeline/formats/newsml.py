@@ -12,6 +12,7 @@ from lxml import etree
 from pipeline.control import read_pub_status, read_signals
 from pipeline.formats.document import ParsedDocument
 from pipeline.formats.markup import text_lines
+from pipeline.formats.text import split_blocks
 from pipeline.formats.xml import local_name, parse_xml, text_of
 from pipeline.records import Control, Rejected, normalise_timestamp
 
@@ -50,7 +51,10 @@ def _blocks(container: Any) -> list[str]:
     """The paragraphs of an NITF ``body.content`` or an XHTML ``body``, in order."""
     blocks = []
     for element in container.iter():
-        if local_name(element) in _BLOCK_TAGS and (text := text_of(element)):
+        name = local_name(element)
+        if name == "pre":  # plain copy set in lines (a team sheet, a table): read as plain text
+            blocks += split_blocks("".join(element.itertext()))
+        elif name in _BLOCK_TAGS and (text := text_of(element)):
             blocks.append(text)
     return blocks
 

@@ -63,6 +63,20 @@ def test_a_bare_nitf_document_gives_its_id_and_issue_time() -> None:
     assert (article.located, article.paragraphs) == ("Lima", ["The port reopened."])
 
 
+def test_nitf_preformatted_copy_is_read_as_plain_text() -> None:
+    nitf = (
+        "<nitf><body><body.head><hedline><hl1>Team news</hl1></hedline></body.head>"
+        "<body.content><pre>Friendly Match\nLeeds v York\n"
+        "Leeds: Adams, Baker, Clarke, Dunn, Evans, Fisher, Grant, Hughes,\n"
+        "Irwin, Jones, King.\n</pre></body.content></body></nitf>"
+    )
+    assert clean(raw_item(nitf)).paragraphs == [
+        "Friendly Match",
+        "Leeds v York",
+        "Leeds: Adams, Baker, Clarke, Dunn, Evans, Fisher, Grant, Hughes, Irwin, Jones, King.",
+    ]
+
+
 @pytest.mark.parametrize(
     ("name", "reason"),
     [
