@@ -217,6 +217,9 @@ def parse_ninjs(content: str) -> ParsedDocument:
     main = _pick(headlines, ("main", "")) or (headlines[0] if headlines else None)
     sub = _pick(headlines, ("sub", "subheadline", "subhead"))
     headline = main["value"] if main else _string(item, "headline") or _string(item, "title")
+    control = read_control(item)
+    if kind == "advisory":  # BBC's local news service sends its advisories as items
+        control = replace(control, marker="advisory")
     metadata: dict[str, Any] = {
         "guid": _string(item, "uri"),
         "version": _string(item, "version"),
@@ -225,9 +228,7 @@ def parse_ninjs(content: str) -> ParsedDocument:
         "language": _string(item, "language"),
         "urgency": urgency_of(item),
         "slugline": _string(item, "slugline"),
-        "control": replace(read_control(item), marker="advisory")
-        if kind == "advisory"  # BBC's local news service sends its advisories as items
-        else read_control(item),
+        "control": control,
         "created": _string(item, "firstcreated"),
         "updated": _string(item, "versioncreated"),
         "located": _string(item, "located"),

@@ -32,10 +32,8 @@ def _fields(root: Any) -> dict[str, str]:
 def _published(local: str | None) -> str | None:
     """``PublishDate`` (Copenhagen time, no offset) as UTC."""
     try:
-        when = datetime.fromisoformat(local) if local else None
+        when = datetime.fromisoformat(local or "")
     except ValueError:
-        return None
-    if when is None:
         return None
     return rfc3339(when if when.tzinfo else when.replace(tzinfo=COPENHAGEN))
 

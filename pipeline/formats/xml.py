@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, NoReturn
 
 from lxml import etree
 
@@ -42,7 +42,7 @@ def root_element(content: str) -> str | None:
     return found.group(1) if found else None
 
 
-def refuse_unknown_xml(content: str) -> Any:
+def refuse_unknown_xml(content: str) -> NoReturn:
     """XML none of the readers knows: read as a web page it would publish its every field
     (identifiers, routing codes, contact details), so it is refused, naming its root."""
     name = root_element(content) or "?"
