@@ -51,14 +51,14 @@ _PARSERS: dict[str, Callable[[str], ParsedDocument]] = {
 
 # HTML's elements: a document opening with one of them (or a doctype) is a page or a fragment
 # of one; any other root names an XML vocabulary.
-HTML_ELEMENT_NAMES = """html head body title meta link base style script noscript template main
+_HTML_ELEMENT_NAMES = """html head body title meta link base style script noscript template main
 article section nav aside header footer address h1 h2 h3 h4 h5 h6 hgroup p hr pre blockquote
 ol ul li dl dt dd figure figcaption div a em strong small s cite q dfn abbr data time code var
 samp kbd sub sup i b u mark ruby bdi bdo span br wbr ins del picture img iframe embed object
 video audio source track map area table caption colgroup col tbody thead tfoot tr td th form
 label input button select datalist optgroup option textarea output progress meter fieldset
 legend details summary dialog svg math center font big tt strike frameset frame"""
-_HTML_ELEMENTS = frozenset(HTML_ELEMENT_NAMES.split())
+_HTML_ELEMENTS = frozenset(_HTML_ELEMENT_NAMES.split())
 
 # Root and top elements of NewsML-G2 and NITF, with or without a namespace prefix.
 _NEWSML_TAGS = re.compile(

@@ -113,9 +113,8 @@ def _wenn_story(root: Any) -> list[str]:
 
 def _wordpress_field(root: Any, name: str) -> str | None:
     """A ``wp:`` field of the entry (in any WXR version's namespace)."""
-    for element in root.iter():
-        namespace = etree.QName(element).namespace if isinstance(element.tag, str) else None
-        if local_name(element) == name and (namespace or "").startswith(WXR_NAMESPACE):
+    for element in root.iter(f"{{*}}{name}"):
+        if (etree.QName(element).namespace or "").startswith(WXR_NAMESPACE):
             return text_of(element)
     return None
 
